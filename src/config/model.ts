@@ -1,0 +1,96 @@
+// The config repository as the rest of sigops sees it once it has been loaded and validated.
+// Everything here is plain, immutable data: the loader builds it, policy/exchange/plan read it.
+
+/** Where something was written in the config repository (1-based line and column). */
+export interface SourcePosition {
+  readonly file: string; // path relative to the config root, with forward slashes
+  readonly line: number;
+  readonly col: number;
+}
+
+export type RecipientScope = 'internal' | 'external' | 'any';
+export type Placement = 'reply' | 'bottom';
+
+/** `when:` of a rule. Absent keys match everything. */
+export interface RuleCondition {
+  /** Directory attributes (department, jobTitle, …): the user's value must be one of the listed values. */
+  readonly attributes: Readonly<Record<string, readonly string[]>>;
+  /** Sender addresses (lower-case) the rule is limited to. */
+  readonly senders?: readonly string[];
+  /** Groups (lower-case addresses): the user must be a member of at least one. */
+  readonly memberOf?: readonly string[];
+  readonly recipients: RecipientScope;
+  /** Lower-case domains: at least one recipient must be in one of them. */
+  readonly recipientDomains?: readonly string[];
+  /** Inclusive date window, UTC days: from 00:00 of `from` to 24:00 of `until`. */
+  readonly between?: { readonly from: string; readonly until: string };
+}
+
+export interface Rule {
+  readonly name: string;
+  readonly when: RuleCondition;
+  readonly signature?: string; // template names under templates/
+  readonly banner?: string;
+  readonly disclaimer?: string;
+  readonly placement: Placement;
+  readonly position: SourcePosition;
+}
+
+export type SenderScope = { readonly kind: 'all' } | { readonly kind: 'memberOf'; readonly group: string };
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface TenantExchange {
+  readonly smartHost: string;
+  readonly certificateDomain: string;
+  readonly deliverTo: HostPort;
+  readonly senders: SenderScope;
+  readonly internal: boolean;
+}
+
+export type DirectorySource =
+  | { readonly source: 'file'; readonly file: string }
+  | { readonly source: 'graph'; readonly snapshot: string };
+
+export interface Tenant {
+  readonly slug: string; // file name without .yaml
+  readonly id: string; // Entra tenant id, lower-case GUID
+  readonly name: string;
+  readonly domains: readonly string[]; // lower-case
+  readonly enabled: boolean;
+  readonly exchange: TenantExchange;
+  readonly directory: DirectorySource;
+  readonly rules: readonly Rule[];
+  readonly file: string; // e.g. tenants/contoso.yaml
+}
+
+/** One user of a tenant's directory. Extra attributes are kept as strings. */
+export interface DirectoryUser {
+  readonly email: string; // lower-case
+  readonly displayName?: string;
+  readonly memberOf: readonly string[]; // lower-case
+  readonly attributes: Readonly<Record<string, string>>; // every scalar attribute, incl. displayName, jobTitle, …
+}
+
+export interface Directory {
+  readonly users: ReadonlyMap<string, DirectoryUser>; // by lower-case e-mail
+}
+
+export interface Template {
+  readonly name: string; // e.g. "standard" for templates/standard.html.hbs
+  readonly html: string; // source
+  readonly text?: string; // source of the .txt.hbs twin, when present
+  readonly htmlFile: string;
+  readonly textFile?: string;
+}
+
+/** A loaded, validated config repository. */
+export interface ConfigRepo {
+  readonly root: string; // absolute path
+  readonly tenants: readonly Tenant[];
+  readonly templates: ReadonlyMap<string, Template>;
+  readonly directories: ReadonlyMap<string, Directory>; // by tenant slug
+}

@@ -1,0 +1,41 @@
+// What the relay, `sigops sign` and `sigops preview` ask of a compiled policy.
+import type { Placement, Tenant } from '../config/model.ts';
+
+export interface Mailbox {
+  readonly address: string; // lower-case
+  readonly name?: string;
+}
+
+export interface SigningRequest {
+  /** Envelope sender (MAIL FROM), lower-case. */
+  readonly sender: string;
+  /** The From header, used for display name when the sender is not in the directory. */
+  readonly from?: Mailbox;
+  /** Envelope recipients (RCPT TO), lower-case. */
+  readonly recipients: readonly string[];
+  readonly now: Date;
+}
+
+/** The blocks to insert, already rendered and HTML-escaped; signature, then banner, then disclaimer. */
+export interface RenderedBlocks {
+  readonly html: string;
+  readonly text: string;
+}
+
+export type SigningDecision =
+  | { readonly kind: 'sign'; readonly rule: string; readonly placement: Placement; readonly blocks: RenderedBlocks }
+  | { readonly kind: 'skip'; readonly reason: 'tenant-paused' | 'no-matching-rule' | 'render-failed'; readonly detail?: string };
+
+export interface TenantPolicy {
+  readonly tenant: Tenant;
+  decide(request: SigningRequest): SigningDecision;
+}
+
+/** An immutable, compiled config: built off the hot path and swapped whole on reload. */
+export interface Policy {
+  readonly tenants: readonly TenantPolicy[];
+  /** Case-insensitive lookup by Entra tenant id (X-MS-Exchange-CrossTenant-Id). */
+  tenantById(id: string): TenantPolicy | undefined;
+  /** The tenant that owns a sender domain. */
+  tenantForDomain(domain: string): TenantPolicy | undefined;
+}
