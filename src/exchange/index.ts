@@ -1,0 +1,86 @@
+// Exchange Online: app-only auth, the InvokeCommand client, the objects sigops manages.
+import { createTokenProvider, credentialsFromEnv, type Credentials, type TokenProvider } from './auth.ts';
+import { DEFAULT_EXCHANGE_URL, ExchangeClient, type RetryPolicy, type Sleep } from './client.ts';
+
+export * from './errors.ts';
+export {
+  EXCHANGE_SCOPE,
+  DEFAULT_LOGIN_URL,
+  createTokenProvider,
+  credentialsFromEnv,
+  fetchGitHubOidcToken,
+  loginWithDeviceCode,
+  readClientCertificate,
+  type AuthOptions,
+  type ClientCertificate,
+  type Credentials,
+  type DeviceCodeLoginOptions,
+  type TokenProvider,
+} from './auth.ts';
+export {
+  DEFAULT_EXCHANGE_URL,
+  DEFAULT_RETRY,
+  ExchangeClient,
+  parseRetryAfter,
+  realSleep,
+  type CmdletParameters,
+  type ExchangeClientOptions,
+  type ExchangeRecord,
+  type ExchangeValue,
+  type RetryPolicy,
+  type Sleep,
+} from './client.ts';
+export * from './desired.ts';
+export * from './objects.ts';
+
+/** How to reach Exchange Online; everything optional has a production default. */
+export interface ExchangeOptions {
+  readonly exchangeUrl?: string; // default https://outlook.office365.com
+  readonly loginUrl?: string; // default https://login.microsoftonline.com
+  /** Default: read from the environment when the first tenant is contacted. */
+  readonly credentials?: Credentials;
+  /** Replaces msal entirely (tests of the plan logic, or a token obtained elsewhere). */
+  readonly tokens?: TokenProvider;
+  /** Extra trusted CA (PEM) for the login endpoint. */
+  readonly ca?: string;
+  readonly retry?: RetryPolicy;
+  readonly sleep?: Sleep;
+  readonly fetch?: typeof fetch;
+}
+
+/** SIGOPS_EXCHANGE_URL / SIGOPS_LOGIN_URL overrides (DESIGN.md §2). Credentials are read lazily. */
+export function exchangeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ExchangeOptions {
+  return {
+    exchangeUrl: env.SIGOPS_EXCHANGE_URL || DEFAULT_EXCHANGE_URL,
+    ...(env.SIGOPS_LOGIN_URL ? { loginUrl: env.SIGOPS_LOGIN_URL } : {}),
+  };
+}
+
+/** Hands out one client per tenant, sharing one token provider. */
+export class ExchangeConnector {
+  private tokens: TokenProvider | undefined;
+  constructor(private readonly options: ExchangeOptions = {}) {}
+
+  /** Throws CredentialsError when the environment holds no usable credentials. */
+  tokenProvider(): TokenProvider {
+    this.tokens ??=
+      this.options.tokens ??
+      createTokenProvider({
+        credentials: this.options.credentials ?? credentialsFromEnv(),
+        ...(this.options.loginUrl ? { loginUrl: this.options.loginUrl } : {}),
+        ...(this.options.ca ? { ca: this.options.ca } : {}),
+      });
+    return this.tokens;
+  }
+
+  client(tenantId: string): ExchangeClient {
+    return new ExchangeClient({
+      tenantId,
+      tokens: this.tokenProvider(),
+      ...(this.options.exchangeUrl ? { exchangeUrl: this.options.exchangeUrl } : {}),
+      ...(this.options.retry ? { retry: this.options.retry } : {}),
+      ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+    });
+  }
+}

@@ -1,0 +1,18 @@
+// A plan's checksum: sha256 of a canonical JSON (sorted keys) of the plan, live state included,
+// so a plan approved in a pull request can be applied only while nothing moved underneath it.
+import { createHash } from 'node:crypto';
+import type { Plan } from './types.ts';
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export function planChecksum(plan: Omit<Plan, 'checksum'> | Plan): string {
+  const { checksum: _ignored, ...rest } = plan as Plan;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}

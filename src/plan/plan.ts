@@ -1,0 +1,187 @@
+// Building a plan: read each tenant's live objects, compare them with the desired ones, and
+// record the differences as data. Nothing here changes Exchange.
+import type { ConfigRepo, Tenant } from '../config/model.ts';
+import {
+  CREATE_ORDER,
+  OBJECT_NAMES,
+  REMOVE_ORDER,
+  ExchangeConnector,
+  describeError,
+  desiredObjects,
+  isManagedBySigops,
+  isRuleEnabled,
+  listObjects,
+  liveFields,
+  markerField,
+  valuesEqual,
+  type DesiredObject,
+  type ExchangeClient,
+  type ExchangeOptions,
+  type ExchangeRecord,
+  type ObjectKind,
+} from '../exchange/index.ts';
+import { planChecksum } from './checksum.ts';
+import { UnknownTenantError } from './errors.ts';
+import { findRemovedTenants } from './history.ts';
+import type { Change, Conflict, FieldChange, LiveObject, Plan, RemovedTenant, TenantPlan } from './types.ts';
+
+export interface PlanOptions {
+  readonly config: ConfigRepo;
+  /** Only this tenant (slug), present or deleted. */
+  readonly tenant?: string;
+  /** Also plan the offboarding of tenants whose file was deleted. */
+  readonly prune?: boolean;
+  /** How to reach Exchange; default: production URLs and credentials from the environment. */
+  readonly exchange?: ExchangeOptions | ExchangeConnector;
+  /** Tenants whose existing objects may change without --force (default 1). */
+  readonly safetyLimit?: number;
+}
+
+export const DEFAULT_SAFETY_LIMIT = 1;
+
+export function connectorOf(exchange: PlanOptions['exchange']): ExchangeConnector {
+  return exchange instanceof ExchangeConnector ? exchange : new ExchangeConnector(exchange ?? {});
+}
+
+/** Diff of desired vs live for every tenant in scope. Tenant failures become `error` in the plan. */
+export async function planTenants(options: PlanOptions): Promise<Plan> {
+  const connector = connectorOf(options.exchange);
+  const history = await findRemovedTenants(options.config.root, options.config.tenants);
+  let present = options.config.tenants;
+  let removed = history.removed;
+  if (options.tenant !== undefined) {
+    present = present.filter((t) => t.slug === options.tenant);
+    removed = removed.filter((t) => t.slug === options.tenant);
+    if (present.length === 0 && removed.length === 0) throw new UnknownTenantError(options.tenant);
+  }
+  // Fail early (not once per tenant) when the environment holds no credentials.
+  if (present.length > 0 || (options.prune && removed.length > 0)) connector.tokenProvider();
+
+  const tenants: TenantPlan[] = [];
+  for (const tenant of [...present].sort((a, b) => (a.slug < b.slug ? -1 : 1))) {
+    tenants.push(await planPresentTenant(connector, tenant));
+  }
+  if (options.prune) for (const gone of removed) tenants.push(await planRemovedTenant(connector, gone));
+
+  const limit = options.safetyLimit ?? DEFAULT_SAFETY_LIMIT;
+  const changingExisting = tenants.filter((t) => t.changes.some((c) => c.action !== 'create')).map((t) => t.slug);
+  const body: Omit<Plan, 'checksum'> = {
+    version: 1,
+    prune: options.prune ?? false,
+    ...(options.tenant !== undefined ? { tenantFilter: options.tenant } : {}),
+    tenants,
+    pendingPrune: options.prune ? [] : removed,
+    safety: { tenantsChangingExisting: changingExisting, limit, needsForce: changingExisting.length > limit },
+    notices: history.notices,
+  };
+  return { ...body, checksum: planChecksum(body) };
+}
+
+interface LiveState {
+  readonly ours: Map<ObjectKind, LiveObject>;
+  readonly conflicts: Conflict[];
+}
+
+/** Reads the three kinds; an object counts as ours only when it carries the marker. */
+async function readLive(client: ExchangeClient): Promise<LiveState> {
+  const ours = new Map<ObjectKind, LiveObject>();
+  const conflicts: Conflict[] = [];
+  for (const kind of CREATE_ORDER) {
+    const name = OBJECT_NAMES[kind];
+    const records = await listObjects(client, kind);
+    const match = records.find((r: ExchangeRecord) => String(r.Name ?? r.Identity ?? '').toLowerCase() === name.toLowerCase());
+    if (!match) continue;
+    if (isManagedBySigops(match, kind)) ours.set(kind, { kind, name, fields: liveFields(kind, match) });
+    else
+      conflicts.push({
+        kind,
+        name,
+        message:
+          `${kind} "${name}" exists but is not managed by sigops (no "managed-by: sigops" in ${markerField(kind)}): ` +
+          `sigops will not touch it. Rename it, or add the marker to ${markerField(kind)} to let sigops adopt it.`,
+      });
+  }
+  return { ours, conflicts };
+}
+
+export async function planPresentTenant(connector: ExchangeConnector, tenant: Tenant): Promise<TenantPlan> {
+  const base = { slug: tenant.slug, tenantId: tenant.id, tenantName: tenant.name, status: 'present' as const, enabled: tenant.enabled };
+  let live: LiveState;
+  try {
+    live = await readLive(connector.client(tenant.id));
+  } catch (err) {
+    return { ...base, changes: [], live: [], conflicts: [], error: describeError(err) };
+  }
+  const liveList = CREATE_ORDER.flatMap((k) => (live.ours.has(k) ? [live.ours.get(k)!] : []));
+  // A lookalike blocks the whole tenant: routing mail to someone else's connector is worse than doing nothing.
+  if (live.conflicts.length > 0) return { ...base, changes: [], live: liveList, conflicts: live.conflicts };
+  return { ...base, changes: diffTenant(desiredObjects(tenant), live.ours), live: liveList, conflicts: [] };
+}
+
+/** Changes turning `live` into `desired`: creates and updates in dependency order, then enable/disable. */
+export function diffTenant(desired: readonly DesiredObject[], live: ReadonlyMap<ObjectKind, LiveObject>): Change[] {
+  const changes: Change[] = [];
+  const toggles: Change[] = [];
+  for (const kind of CREATE_ORDER) {
+    const want = desired.find((d) => d.kind === kind);
+    if (!want) continue;
+    const have = live.get(kind);
+    if (!have) {
+      const fields: FieldChange[] = Object.entries(want.params)
+        .filter(([, v]) => v !== null)
+        .map(([field, v]) => ({ field, old: null, new: v }));
+      if (kind === 'TransportRule') fields.push({ field: 'Enabled', old: null, new: want.enabled ?? true });
+      changes.push({ action: 'create', kind, name: want.name, fields });
+      continue;
+    }
+    const fields: FieldChange[] = [];
+    for (const [field, v] of Object.entries(want.params)) {
+      const old = have.fields[field] ?? null;
+      if (!valuesEqual(kind, field, v, old)) fields.push({ field, old, new: v });
+    }
+    if (fields.length > 0) changes.push({ action: 'update', kind, name: want.name, fields });
+    if (kind === 'TransportRule' && want.enabled !== undefined) {
+      const enabled = isRuleEnabled(have.fields);
+      if (enabled !== want.enabled) {
+        toggles.push({
+          action: want.enabled ? 'enable' : 'disable',
+          kind,
+          name: want.name,
+          fields: [{ field: 'State', old: enabled ? 'Enabled' : 'Disabled', new: want.enabled ? 'Enabled' : 'Disabled' }],
+        });
+      }
+    }
+  }
+  return [...changes, ...toggles];
+}
+
+async function planRemovedTenant(connector: ExchangeConnector, gone: RemovedTenant): Promise<TenantPlan> {
+  const base = { slug: gone.slug, tenantId: gone.tenantId, tenantName: gone.name, status: 'removed' as const, enabled: false };
+  let live: LiveState;
+  try {
+    live = await readLive(connector.client(gone.tenantId));
+  } catch (err) {
+    return { ...base, changes: [], live: [], conflicts: [], error: describeError(err) };
+  }
+  const liveList = CREATE_ORDER.flatMap((k) => (live.ours.has(k) ? [live.ours.get(k)!] : []));
+  // Lookalikes are not ours: when offboarding they are simply left alone (no conflict).
+  const changes: Change[] = REMOVE_ORDER.flatMap((kind) => {
+    const have = live.ours.get(kind);
+    if (!have) return [];
+    const fields = Object.entries(have.fields)
+      .filter(([, v]) => v !== null)
+      .map(([field, v]) => ({ field, old: v, new: null }));
+    return [{ action: 'remove' as const, kind, name: have.name, fields }];
+  });
+  return { ...base, changes, live: liveList, conflicts: [] };
+}
+
+/** Whether anything is to be done (what --detailed-exitcode reports as 2). */
+export function hasChanges(plan: Plan): boolean {
+  return plan.tenants.some((t) => t.changes.length > 0);
+}
+
+/** Whether the plan could not be computed completely (errors or conflicts): exit 1. */
+export function hasErrors(plan: Plan): boolean {
+  return plan.tenants.some((t) => t.error !== undefined || t.conflicts.length > 0);
+}
