@@ -1,0 +1,227 @@
+// The compiled policy: a loaded ConfigRepo turned into an immutable structure that answers
+// "what does this message get?" on the relay's hot path. Everything that can be done once
+// (template compilation, lower-casing, date parsing, user views) is done here, off that path.
+import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../config/model.ts';
+import { compileSignatureTemplate, joinBlocks, type CompiledTemplate, type RenderedBlock, type TemplateContext } from '../signature/index.ts';
+import type { Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
+
+export type * from './types.ts';
+
+const enum Scope { Any, Internal, External }
+
+interface CompiledRule {
+  readonly rule: Rule;
+  readonly senders: ReadonlySet<string> | undefined;
+  readonly attributes: readonly (readonly [string, ReadonlySet<string>])[];
+  readonly memberOf: ReadonlySet<string> | undefined;
+  readonly scope: Scope;
+  readonly recipientDomains: readonly string[] | undefined;
+  readonly fromMs: number;
+  readonly untilMs: number; // exclusive
+  readonly blocks: readonly CompiledTemplate[];
+}
+
+const DAY_MS = 86_400_000;
+const PAUSED: SigningDecision = Object.freeze({ kind: 'skip', reason: 'tenant-paused' });
+const NO_RULE: SigningDecision = Object.freeze({ kind: 'skip', reason: 'no-matching-rule' });
+
+/** A template whose compilation failed: every render fails, and so the decision is render-failed. */
+function brokenTemplate(name: string, error: unknown): CompiledTemplate {
+  const message = error instanceof Error ? error.message : String(error);
+  return Object.freeze({
+    name,
+    render(): RenderedBlock {
+      throw new Error(`template '${name}' does not compile: ${message}`);
+    },
+  });
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
+}
+
+/** The template view of a directory user: every attribute plus memberOf, no prototype. */
+function userView(u: DirectoryUser): Readonly<Record<string, unknown>> {
+  const v = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(u.attributes)) v[k] = u.attributes[k];
+  v.memberOf = u.memberOf;
+  return Object.freeze(v);
+}
+
+class CompiledTenant implements TenantPolicy {
+  private readonly users: ReadonlyMap<string, DirectoryUser>;
+  private readonly views = new WeakMap<DirectoryUser, Readonly<Record<string, unknown>>>();
+  private readonly domains: ReadonlySet<string>;
+  private readonly view: TemplateContext['tenant'];
+
+  constructor(
+    readonly tenant: Tenant,
+    users: ReadonlyMap<string, DirectoryUser>,
+    private readonly rules: readonly CompiledRule[],
+  ) {
+    this.users = users;
+    this.domains = new Set(tenant.domains);
+    this.view = Object.freeze({ name: tenant.name, domains: tenant.domains });
+  }
+
+  decide(request: SigningRequest): SigningDecision {
+    if (!this.tenant.enabled) return PAUSED;
+    const sender = request.sender.toLowerCase();
+    let user = this.users.get(sender);
+    const fromAddress = request.from?.address.toLowerCase();
+    if (!user && fromAddress !== undefined && fromAddress !== sender) user = this.users.get(fromAddress);
+
+    // Recipient classification, once per message.
+    let internalCount = 0;
+    const recipients = request.recipients;
+    for (let i = 0; i < recipients.length; i++) {
+      if (this.domains.has(domainOf(recipients[i]!.toLowerCase()))) internalCount++;
+    }
+    const allInternal = recipients.length > 0 && internalCount === recipients.length;
+    const anyExternal = internalCount < recipients.length;
+    const nowMs = request.now.getTime();
+
+    for (let r = 0; r < this.rules.length; r++) {
+      const rule = this.rules[r]!;
+      if (rule.scope === Scope.Internal && !allInternal) continue;
+      if (rule.scope === Scope.External && !anyExternal) continue;
+      if (nowMs < rule.fromMs || nowMs >= rule.untilMs) continue;
+      if (rule.senders && !rule.senders.has(sender)) continue;
+      if (rule.memberOf) {
+        if (!user) continue;
+        let member = false;
+        for (const g of user.memberOf) if (rule.memberOf.has(g)) { member = true; break; }
+        if (!member) continue;
+      }
+      if (rule.attributes.length > 0) {
+        let ok = true;
+        for (const [name, values] of rule.attributes) {
+          const v = user ? user.attributes[name] : name === 'email' ? sender : name === 'displayName' ? request.from?.name : undefined;
+          if (v === undefined || !values.has(v.toLowerCase())) { ok = false; break; }
+        }
+        if (!ok) continue;
+      }
+      if (rule.recipientDomains && !this.anyRecipientIn(recipients, rule.recipientDomains)) continue;
+      return this.render(rule, user, request);
+    }
+    return NO_RULE;
+  }
+
+  private anyRecipientIn(recipients: readonly string[], domains: readonly string[]): boolean {
+    for (const rcpt of recipients) {
+      const d = domainOf(rcpt.toLowerCase());
+      for (const want of domains) {
+        if (d === want || (d.length > want.length && d.endsWith(want) && d[d.length - want.length - 1] === '.')) return true;
+      }
+    }
+    return false;
+  }
+
+  private userFor(user: DirectoryUser | undefined, request: SigningRequest): Readonly<Record<string, unknown>> {
+    if (user) {
+      let v = this.views.get(user);
+      if (!v) {
+        v = userView(user);
+        this.views.set(user, v);
+      }
+      return v;
+    }
+    // Not in the directory: what the From header says, and nothing else.
+    const v = Object.create(null) as Record<string, unknown>;
+    v.email = request.from?.address.toLowerCase() ?? request.sender.toLowerCase();
+    const name = request.from?.name?.trim();
+    if (name) v.displayName = name;
+    v.memberOf = [];
+    return v;
+  }
+
+  private render(rule: CompiledRule, user: DirectoryUser | undefined, request: SigningRequest): SigningDecision {
+    const context: TemplateContext = { user: this.userFor(user, request), tenant: this.view, now: request.now };
+    try {
+      const parts: RenderedBlock[] = [];
+      for (const t of rule.blocks) parts.push(t.render(context));
+      const joined = joinBlocks(parts);
+      return {
+        kind: 'sign',
+        rule: rule.rule.name,
+        placement: rule.rule.placement,
+        blocks: { html: joined.html, text: joined.text },
+      };
+    } catch (err) {
+      // Fail open: the relay sends the message unsigned and logs why.
+      return { kind: 'skip', reason: 'render-failed', detail: `rule '${rule.rule.name}': ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+}
+
+function dayStart(date: string): number {
+  const ms = Date.parse(`${date}T00:00:00Z`);
+  return Number.isNaN(ms) ? NaN : ms;
+}
+
+/** Compiles a loaded config into an immutable Policy. Does not throw for a validated config. */
+export function compilePolicy(config: ConfigRepo): Policy {
+  const compiled = new Map<string, CompiledTemplate>();
+  const templateFor = (name: string): CompiledTemplate => {
+    let t = compiled.get(name);
+    if (!t) {
+      const source = config.templates.get(name);
+      if (!source) {
+        t = brokenTemplate(name, new Error('no such template'));
+      } else {
+        try {
+          t = compileSignatureTemplate(source);
+        } catch (err) {
+          t = brokenTemplate(name, err);
+        }
+      }
+      compiled.set(name, t);
+    }
+    return t;
+  };
+
+  const tenants: TenantPolicy[] = [];
+  const byId = new Map<string, TenantPolicy>();
+  const byDomain = new Map<string, TenantPolicy>();
+  for (const tenant of config.tenants) {
+    const rules: CompiledRule[] = tenant.rules.map((rule) => {
+      const w = rule.when;
+      const attributes = Object.keys(w.attributes).map(
+        (k) => [k, new Set((w.attributes[k] ?? []).map((v) => v.toLowerCase()))] as const,
+      );
+      const from = w.between ? dayStart(w.between.from) : -Infinity;
+      const until = w.between ? dayStart(w.between.until) + DAY_MS : Infinity;
+      const blocks: CompiledTemplate[] = [];
+      if (rule.signature !== undefined) blocks.push(templateFor(rule.signature));
+      if (rule.banner !== undefined) blocks.push(templateFor(rule.banner));
+      if (rule.disclaimer !== undefined) blocks.push(templateFor(rule.disclaimer));
+      return Object.freeze({
+        rule,
+        senders: w.senders ? new Set(w.senders.map((s) => s.toLowerCase())) : undefined,
+        attributes: Object.freeze(attributes),
+        memberOf: w.memberOf ? new Set(w.memberOf.map((g) => g.toLowerCase())) : undefined,
+        scope: w.recipients === 'internal' ? Scope.Internal : w.recipients === 'external' ? Scope.External : Scope.Any,
+        recipientDomains: w.recipientDomains ? Object.freeze(w.recipientDomains.map((d) => d.toLowerCase())) : undefined,
+        // A malformed date (impossible after validation) closes the window rather than opening it.
+        fromMs: Number.isNaN(from) ? Infinity : from,
+        untilMs: Number.isNaN(until) ? -Infinity : until,
+        blocks: Object.freeze(blocks),
+      });
+    });
+    const users = config.directories.get(tenant.slug)?.users ?? new Map<string, DirectoryUser>();
+    const tp = Object.freeze(new CompiledTenant(tenant, users, Object.freeze(rules)));
+    tenants.push(tp);
+    if (!byId.has(tenant.id.toLowerCase())) byId.set(tenant.id.toLowerCase(), tp);
+    for (const d of tenant.domains) if (!byDomain.has(d.toLowerCase())) byDomain.set(d.toLowerCase(), tp);
+  }
+
+  return Object.freeze({
+    tenants: Object.freeze(tenants),
+    tenantById(id: string): TenantPolicy | undefined {
+      return byId.get(id.trim().toLowerCase());
+    },
+    tenantForDomain(domain: string): TenantPolicy | undefined {
+      return byDomain.get(domain.trim().toLowerCase().replace(/\.$/, ''));
+    },
+  });
+}
