@@ -1,0 +1,47 @@
+// Who may relay: fail closed. Runs in the signing engine's `choose` callback, once the header
+// block is parsed and before a byte goes to the next hop.
+import type { Policy, TenantPolicy } from '../policy/types.ts';
+import type { MessageHeaders } from './engine.ts';
+import { RelayError } from './errors.ts';
+
+export const TENANT_HEADER = 'X-MS-Exchange-CrossTenant-Id';
+
+export interface Authorised {
+  readonly tenant: TenantPolicy;
+  /** Null sender (bounce, auto-reply): authorised by the From header's domain, never signed. */
+  readonly nullSender: boolean;
+}
+
+function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * Exactly one tenant header naming a registered tenant, and a sender domain of that tenant.
+ * The envelope sender is what Exchange vouches for; for the null sender (MAIL FROM:<>) the
+ * From header's domain must belong to the tenant instead.
+ */
+export function authorise(policy: Policy, headers: MessageHeaders, envelopeSender: string): Authorised {
+  const ids = headers.getAll(TENANT_HEADER).map((v) => v.trim()).filter((v) => v !== '');
+  if (ids.length === 0) {
+    throw new RelayError(550, '5.7.1', `Relaying denied: no ${TENANT_HEADER} header; this relay only accepts mail from registered Microsoft 365 tenants`, 'tenant-header-missing');
+  }
+  if (ids.length > 1) {
+    throw new RelayError(550, '5.7.1', `Relaying denied: ${ids.length} ${TENANT_HEADER} headers, exactly one is required`, 'tenant-header-duplicated');
+  }
+  const id = ids[0]!;
+  const tenant = policy.tenantById(id);
+  if (!tenant) {
+    // the id is not echoed back unbounded: it came from the client
+    throw new RelayError(550, '5.7.1', `Relaying denied: tenant ${id.slice(0, 64).replace(/[^\w.-]/g, '?')} is not registered with this relay`, 'tenant-unknown');
+  }
+  const nullSender = envelopeSender === '';
+  const address = nullSender ? (headers.from()?.address ?? '') : envelopeSender;
+  const domain = domainOf(address);
+  if (!domain || !tenant.tenant.domains.includes(domain)) {
+    const what = nullSender ? 'From header domain' : 'sender domain';
+    throw new RelayError(550, '5.7.1', `Relaying denied: ${what} ${domain || '(none)'} does not belong to tenant ${tenant.tenant.slug}`, 'sender-domain');
+  }
+  return { tenant, nullSender };
+}

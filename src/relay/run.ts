@@ -1,0 +1,130 @@
+// Assembles a running relay from its options: config (local dir or git clone), TLS, delivery,
+// SMTP listener, HTTP endpoint, hot reload. The CLI command is a thin shell over this.
+import type { Server } from 'node:http';
+import { hostname as osHostname } from 'node:os';
+import { resolve } from 'node:path';
+import type { HostPort } from '../config/model.ts';
+import type { Logger } from '../log/index.ts';
+import { AllowList } from './allowlist.ts';
+import { OutboxDelivery, SmtpDelivery, type Delivery } from './delivery.ts';
+import { GitSync } from './git-sync.ts';
+import { startHttp } from './http.ts';
+import { RelayMetrics } from './metrics.ts';
+import { PolicyStore, type PolicyLoader } from './policy-store.ts';
+import { Relay, type RelayLimits } from './server.ts';
+import { generateSelfSigned, loadTlsCredentials } from './tls.ts';
+import { UsageRecorder } from './usage.ts';
+
+export interface RunRelayOptions {
+  /** Local config repository (a git clone or plain folder). */
+  readonly config: string;
+  /** Clone this repository into `config` and keep pulling it. */
+  readonly repo?: { readonly url: string; readonly branch: string; readonly pullIntervalMs: number };
+  readonly listen: HostPort;
+  readonly http?: HostPort;
+  readonly hostname?: string;
+  readonly deliver?: HostPort;
+  readonly outbox?: string;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly clientCertDir?: string;
+  readonly deliverCa?: Buffer;
+  readonly deliverInsecureTls?: boolean;
+  readonly deliverMaxConnections?: number;
+  readonly deliverTimeoutMs?: number;
+  readonly allow?: readonly string[];
+  readonly stateDir: string;
+  readonly limits?: Partial<RelayLimits>;
+  readonly watchDebounceMs?: number;
+  readonly log: Logger;
+  /** For tests: a loader other than src/config + src/policy. */
+  readonly loader?: PolicyLoader;
+}
+
+export interface RunningRelay {
+  readonly relay: Relay;
+  readonly store: PolicyStore;
+  readonly metrics: RelayMetrics;
+  readonly smtp: { host: string; port: number };
+  readonly http?: Server;
+  stop(graceMs?: number): Promise<{ drained: boolean }>;
+}
+
+export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
+  const log = o.log;
+  const metrics = new RelayMetrics({ defaultMetrics: true });
+  const root = resolve(o.config);
+  const store = new PolicyStore(root, log, metrics, o.loader);
+
+  let git: GitSync | undefined;
+  if (o.repo) {
+    git = new GitSync({ url: o.repo.url, branch: o.repo.branch, dir: root, intervalMs: o.repo.pullIntervalMs }, log, () => void store.reload('git-pull'));
+    await git.init();
+  }
+  if (!(await store.reload('startup'))) {
+    throw new Error(`config in ${root} is invalid: ${(store.lastReload?.errors ?? []).slice(0, 5).join('; ')}`);
+  }
+  await store.watch(o.watchDebounceMs ?? 300);
+  git?.start();
+
+  const hostname = o.hostname ?? osHostname();
+  let tls;
+  if (o.tlsCert && o.tlsKey) {
+    tls = await loadTlsCredentials(o.tlsCert, o.tlsKey);
+  } else {
+    log.warn({ hostname }, 'no --tls-cert/--tls-key: using a generated self-signed certificate (development only; Exchange Online will not accept it)');
+    tls = await generateSelfSigned(hostname);
+  }
+
+  let delivery: Delivery;
+  if (o.outbox) {
+    delivery = new OutboxDelivery(resolve(o.outbox));
+  } else {
+    delivery = new SmtpDelivery({
+      override: o.deliver,
+      name: hostname,
+      clientCertDir: o.clientCertDir,
+      ca: o.deliverCa,
+      insecureTls: o.deliverInsecureTls,
+      maxConnections: o.deliverMaxConnections,
+      connectionTimeoutMs: o.deliverTimeoutMs,
+      greetingTimeoutMs: o.deliverTimeoutMs,
+      socketTimeoutMs: o.deliverTimeoutMs,
+    });
+  }
+
+  const allow = o.allow && o.allow.length > 0 ? new AllowList(o.allow) : undefined;
+  const usage = new UsageRecorder(resolve(o.stateDir));
+  const relay = new Relay({ listen: o.listen, hostname, tls, store, delivery, log, metrics, allow, usage, limits: o.limits });
+  const smtp = await relay.start();
+  const http = o.http ? await startHttp(o.http, metrics, store, relay, () => ({ git: git ? { head: git.head } : undefined })) : undefined;
+  log.info(
+    {
+      smtp: `${smtp.host}:${smtp.port}`,
+      http: o.http ? `${o.http.host}:${o.http.port}` : undefined,
+      delivery: o.outbox ? `outbox ${resolve(o.outbox)}` : o.deliver ? `smtp://${o.deliver.host}:${o.deliver.port}` : 'per-tenant deliverTo',
+      allowList: allow ? allow.entries.length : 'off',
+    },
+    'relay listening',
+  );
+
+  return {
+    relay,
+    store,
+    metrics,
+    smtp,
+    http,
+    async stop(graceMs = 30_000) {
+      git?.stop();
+      const result = await relay.shutdown(graceMs);
+      await store.close();
+      await delivery.close();
+      await usage.flush();
+      if (http) {
+        http.closeAllConnections();
+        await new Promise<void>((r) => http.close(() => r()));
+      }
+      return result;
+    },
+  };
+}

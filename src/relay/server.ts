@@ -1,0 +1,311 @@
+// The relay: SMTP in (STARTTLS required), tenant checks, signing as the message streams through,
+// hand-off to the next hop, and only then the answer upstream.
+import { once } from 'node:events';
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { HostPort } from '../config/model.ts';
+import type { Logger } from '../log/index.ts';
+import type { TenantPolicy } from '../policy/types.ts';
+import type { AllowList } from './allowlist.ts';
+import type { Delivery, DeliveryResult } from './delivery.ts';
+import { signMessage, type SigningChoice, type SignOutcome } from './engine.ts';
+import { deliveryError, RelayError } from './errors.ts';
+import { authorise } from './identity.ts';
+import type { RelayMetrics } from './metrics.ts';
+import type { PolicySnapshot, PolicyStore } from './policy-store.ts';
+import { receivedHeader } from './received.ts';
+import type { TlsCredentials } from './tls.ts';
+import type { UsageRecorder } from './usage.ts';
+
+export interface RelayLimits {
+  /** Bytes of DATA (150 MB). */
+  readonly maxMessageBytes: number;
+  readonly maxRecipients: number;
+  readonly maxClients: number;
+  /** Idle time while the client owes us input. */
+  readonly socketTimeoutMs: number;
+  /** More Received headers than this is a loop: 554 5.4.6. */
+  readonly maxReceived: number;
+}
+
+export const DEFAULT_LIMITS: RelayLimits = {
+  maxMessageBytes: 150 * 1024 * 1024,
+  maxRecipients: 5000,
+  maxClients: 500,
+  socketTimeoutMs: 5 * 60_000,
+  maxReceived: 30,
+};
+
+export interface RelayOptions {
+  readonly listen: HostPort;
+  readonly hostname: string;
+  readonly tls: TlsCredentials;
+  readonly store: PolicyStore;
+  readonly delivery: Delivery;
+  readonly log: Logger;
+  readonly metrics: RelayMetrics;
+  readonly allow?: AllowList;
+  readonly usage?: UsageRecorder;
+  readonly limits?: Partial<RelayLimits>;
+}
+
+interface Transaction {
+  readonly snapshot: PolicySnapshot | undefined;
+}
+
+/** Errors when DATA goes over the limit, so the next hop never gets the end of an oversized message. */
+class SizeGuard extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      done(new RelayError(552, '5.3.4', `Message exceeds the maximum size of ${this.limit} bytes`, 'too-large'));
+      return;
+    }
+    done(null, chunk);
+  }
+}
+
+export class Relay {
+  readonly server: SMTPServer;
+  private readonly limits: RelayLimits;
+  private readonly transactions = new Map<string, Transaction>();
+  private accepting = true;
+  private listening = false;
+  private inFlight = 0;
+  private idle: Array<() => void> = [];
+  address: { host: string; port: number } | undefined;
+
+  constructor(private readonly o: RelayOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...o.limits };
+    this.server = new SMTPServer({
+      name: o.hostname,
+      banner: 'sigops relay',
+      key: o.tls.key,
+      cert: o.tls.cert,
+      minVersion: 'TLSv1.2',
+      authOptional: true,
+      disabledCommands: ['AUTH'],
+      size: this.limits.maxMessageBytes,
+      maxClients: this.limits.maxClients,
+      socketTimeout: this.limits.socketTimeoutMs,
+      closeTimeout: 30_000,
+      disableReverseLookup: true,
+      logger: false,
+      onConnect: (session, cb) => this.onConnect(session, cb),
+      onMailFrom: (address, session, cb) => this.onMailFrom(address.address, session, cb),
+      onRcptTo: (_address, session, cb) => this.onRcptTo(session, cb),
+      onData: (stream, session, cb) => {
+        this.onData(stream, session).then(
+          (text) => cb(null, text),
+          (err: unknown) => cb(err instanceof RelayError ? err : deliveryError(err, 'relay')),
+        );
+      },
+      onClose: (session) => {
+        this.transactions.delete(session.id);
+        o.metrics.connections.dec();
+      },
+    } as ConstructorParameters<typeof SMTPServer>[0]);
+    // a client resetting its connection must never bring the process down
+    this.server.on('error', (err: Error & { code?: string; remoteAddress?: string }) => {
+      o.log.debug({ code: err.code, remote: err.remoteAddress, err: err.message }, 'smtp connection error');
+    });
+  }
+
+  get ready(): boolean {
+    return this.listening && this.accepting && this.o.store.current !== undefined;
+  }
+
+  get messagesInFlight(): number {
+    return this.inFlight;
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    const { host, port } = this.o.listen;
+    this.server.listen(port, host);
+    await once(this.server.server, 'listening');
+    const a = this.server.server.address();
+    this.address = { host, port: typeof a === 'object' && a ? a.port : port };
+    this.listening = true;
+    return this.address;
+  }
+
+  private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    this.o.metrics.connections.inc();
+    if (!this.accepting) return cb(new RelayError(421, '4.3.2', 'Relay is shutting down, try again later', 'shutting-down'));
+    if (this.o.allow && !this.o.allow.allows(session.remoteAddress)) {
+      this.o.log.warn({ remote: session.remoteAddress }, 'connection from a source outside the allow-list refused');
+      this.o.metrics.messages.inc({ outcome: 'rejected', reason: 'source-not-allowed', tenant: '' });
+      return cb(new RelayError(554, '5.7.1', 'Your address is not allowed to use this relay', 'source-not-allowed'));
+    }
+    cb();
+  }
+
+  private onMailFrom(sender: string, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (!session.secure) {
+      this.o.metrics.messages.inc({ outcome: 'rejected', reason: 'not-tls', tenant: '' });
+      return cb(new RelayError(530, '5.7.0', 'Must issue a STARTTLS command first', 'not-tls'));
+    }
+    if (!this.accepting) return cb(new RelayError(421, '4.3.2', 'Relay is shutting down, try again later', 'shutting-down'));
+    const snapshot = this.o.store.current;
+    if (!snapshot) return cb(new RelayError(451, '4.3.0', 'No configuration loaded yet, try again later', 'config-unavailable'));
+    // the message keeps this config generation from MAIL FROM to the final reply
+    this.transactions.set(session.id, { snapshot });
+    void sender;
+    cb();
+  }
+
+  private onRcptTo(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    if (session.envelope.rcptTo.length >= this.limits.maxRecipients) {
+      return cb(new RelayError(452, '4.5.3', `Too many recipients (at most ${this.limits.maxRecipients} per message)`, 'too-many-recipients'));
+    }
+    cb();
+  }
+
+  private async onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
+    const started = process.hrtime.bigint();
+    this.inFlight++;
+    this.o.metrics.inFlight.inc();
+    const id = `${session.id}-${session.transaction}`;
+    const sender = (session.envelope.mailFrom ? session.envelope.mailFrom.address : '').toLowerCase();
+    const recipients = session.envelope.rcptTo.map((r) => r.address);
+    const snapshot = this.transactions.get(session.id)?.snapshot ?? this.o.store.current;
+    let tenant: TenantPolicy | undefined;
+    let passReason: string | undefined;
+    let delivery: Promise<DeliveryResult> | undefined;
+    let deliveryFailure: unknown;
+    let endOfData = 0n;
+    const out = new PassThrough({ highWaterMark: 64 * 1024 });
+    const input = new SizeGuard(this.limits.maxMessageBytes);
+    const log = this.o.log.child({ id, sender, rcpts: recipients.length, remote: session.remoteAddress });
+
+    const choose = (headers: Parameters<Parameters<typeof signMessage>[2]>[0]): SigningChoice => {
+      if (!snapshot) throw new RelayError(451, '4.3.0', 'No configuration loaded yet, try again later', 'config-unavailable');
+      if (headers.getAll('received').length > this.limits.maxReceived) {
+        throw new RelayError(554, '5.4.6', `Routing loop detected: more than ${this.limits.maxReceived} Received headers`, 'loop');
+      }
+      const auth = authorise(snapshot.policy, headers, sender);
+      tenant = auth.tenant;
+      const t = auth.tenant.tenant;
+      out.write(
+        receivedHeader({
+          helo: session.hostNameAppearsAs || 'unknown',
+          remoteAddress: session.remoteAddress,
+          hostname: this.o.hostname,
+          tls: session.tlsOptions ? { protocol: session.tlsOptions.version, cipher: session.tlsOptions.name } : undefined,
+          id,
+          date: new Date(),
+        }),
+      );
+      delivery = this.o.delivery.deliver({
+        id,
+        deliverTo: t.exchange.deliverTo,
+        certificateDomain: t.exchange.certificateDomain,
+        envelope: { from: sender, to: recipients },
+        message: out,
+      });
+      delivery.catch((err: unknown) => {
+        deliveryFailure = err;
+      });
+      if (auth.nullSender) return { kind: 'pass', reason: (passReason = 'null-sender') };
+      if (!t.enabled) return { kind: 'pass', reason: (passReason = 'tenant-paused') };
+      try {
+        const decision = auth.tenant.decide({ sender, from: headers.from(), recipients, now: new Date() });
+        if (decision.kind === 'sign') return { kind: 'sign', blocks: decision.blocks, placement: decision.placement, rule: decision.rule };
+        if (decision.kind === 'skip' && decision.reason === 'render-failed') {
+          log.warn({ tenant: t.slug, detail: decision.detail }, 'signature could not be rendered; passing the message unsigned');
+        }
+        return { kind: 'pass', reason: (passReason = decision.reason) };
+      } catch (err) {
+        // a signature must never block mail: fail open
+        log.error({ tenant: t.slug, err: err instanceof Error ? err.message : String(err) }, 'policy failed; passing the message unsigned');
+        return { kind: 'pass', reason: (passReason = 'render-failed') };
+      }
+    };
+
+    // errors are handled where they are awaited (signMessage, delivery); these only keep an
+    // 'error' event without a listener from becoming an uncaught exception
+    out.on('error', () => undefined);
+    input.on('error', () => undefined);
+    stream.on('data', (c: Buffer) => this.o.metrics.bytes.inc(c.length));
+    stream.pipe(input);
+    stream.once('error', (err) => input.destroy(err));
+    let outcome: SignOutcome | undefined;
+    try {
+      try {
+        outcome = await signMessage(input, out, choose);
+        endOfData = process.hrtime.bigint();
+      } catch (err) {
+        out.destroy(err instanceof Error ? err : new Error(String(err))); // never let the next hop see the end of this message
+        if (delivery) await delivery.catch(() => undefined);
+        if (err instanceof RelayError && (err.reason !== 'internal' || !deliveryFailure)) throw err;
+        if (deliveryFailure) throw deliveryFailure;
+        throw err;
+      }
+      if (!delivery) throw new RelayError(451, '4.3.0', 'Local error while relaying, try again later', 'internal');
+      const result = await delivery;
+      const t = tenant!.tenant;
+      const delivered = process.hrtime.bigint();
+      this.o.metrics.deliverySeconds.observe({ tenant: t.slug }, Number(delivered - endOfData) / 1e9);
+      const outcomeLabel = outcome.signed ? 'signed' : 'passed';
+      const reason = outcome.signed ? (outcome.rule ?? '') : (passReason ?? outcome.reason ?? 'unknown');
+      this.o.metrics.messages.inc({ outcome: outcomeLabel, reason, tenant: t.slug });
+      if (outcome.signed && sender) void this.o.usage?.record(t.id, t.slug, sender);
+      log.info({ tenant: t.slug, outcome: outcomeLabel, reason, to: result.destination, ms: Number(delivered - started) / 1e6 }, 'relayed');
+      return `2.6.0 Relayed as ${id}`;
+    } catch (err) {
+      const e = err instanceof RelayError ? err : deliveryError(err, 'next hop');
+      this.o.metrics.messages.inc({ outcome: e.temporary ? 'deferred' : 'rejected', reason: e.reason, tenant: tenant?.tenant.slug ?? '' });
+      log[e.temporary ? 'warn' : 'info']({ tenant: tenant?.tenant.slug, code: e.smtpCode, enhanced: e.enhanced, reason: e.reason, cause: causeOf(e) }, 'refused');
+      throw e;
+    } finally {
+      // always drain what the client still sends before answering
+      stream.unpipe(input);
+      if (!stream.destroyed && stream.readable) stream.resume();
+      this.inFlight--;
+      this.o.metrics.inFlight.dec();
+      this.o.metrics.transactionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      if (this.inFlight === 0) for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  /**
+   * Stops accepting, lets the messages in flight finish (at most `graceMs`), then closes every
+   * connection. A client cut off before its final reply retries: nothing is lost.
+   */
+  async shutdown(graceMs = 30_000): Promise<{ drained: boolean }> {
+    this.accepting = false;
+    const closed = new Promise<void>((resolve) => this.server.server.close(() => resolve()));
+    let drained = this.inFlight === 0;
+    if (!drained) {
+      drained = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), graceMs);
+        timer.unref();
+        this.idle.push(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    }
+    for (const conn of this.server.connections) {
+      try {
+        conn.send(421, '4.3.2 Relay shutting down, try again later');
+        conn.close();
+      } catch {
+        // already closing
+      }
+    }
+    await closed;
+    this.listening = false;
+    return { drained };
+  }
+}
+
+function causeOf(e: RelayError): string | undefined {
+  const c = e.cause as { code?: string; response?: string; message?: string } | undefined;
+  if (!c) return undefined;
+  return [c.code, c.response?.split(/\r?\n/)[0] ?? c.message].filter(Boolean).join(' ').slice(0, 200);
+}
