@@ -1,0 +1,251 @@
+// Transfer encodings (quoted-printable, base64) and charsets for the text parts being signed.
+// Only text parts ever come here; attachments are never decoded.
+import iconv from 'iconv-lite';
+
+const CR = 13;
+const LF = 10;
+
+function hexVal(c: number | undefined): number {
+  if (c === undefined) return -1;
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/** RFC 2045 §6.7 decoding, forgiving: a broken `=` sequence is kept literally. */
+export function decodeQuotedPrintable(src: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(src.length);
+  const n = src.length;
+  let o = 0;
+  let i = 0;
+  while (i < n) {
+    const c = src[i]!;
+    if (c === 0x3d) {
+      let j = i + 1;
+      while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
+      if (j >= n) {
+        i = j; // soft break at the very end
+        continue;
+      }
+      if (src[j] === LF) {
+        i = j + 1;
+        continue;
+      }
+      if (src[j] === CR && src[j + 1] === LF) {
+        i = j + 2;
+        continue;
+      }
+      const hi = hexVal(src[i + 1]);
+      const lo = hexVal(src[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out[o++] = (hi << 4) | lo;
+        i += 3;
+      } else {
+        out[o++] = c;
+        i++;
+      }
+    } else if (c === 0x20 || c === 0x09) {
+      let j = i;
+      while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
+      if (j < n && src[j] !== LF && !(src[j] === CR && src[j + 1] === LF)) {
+        src.copy(out, o, i, j);
+        o += j - i;
+      } else if (j >= n) {
+        src.copy(out, o, i, j); // trailing space at the very end is content, not padding
+        o += j - i;
+      }
+      i = j;
+    } else {
+      out[o++] = c;
+      i++;
+    }
+  }
+  return out.subarray(0, o);
+}
+
+const HEX = '0123456789ABCDEF';
+
+/**
+ * Encodes text as quoted-printable with hard line breaks kept as `eol` and soft breaks so no
+ * encoded line is longer than 76 characters.
+ */
+export function encodeQuotedPrintable(data: Buffer, eol: string): string {
+  const out: string[] = [];
+  let start = 0;
+  const n = data.length;
+  while (start <= n) {
+    let nl = data.indexOf(LF, start);
+    const last = nl < 0;
+    if (last) nl = n;
+    let end = nl;
+    if (!last && end > start && data[end - 1] === CR) end--;
+    out.push(encodeQpLine(data, start, end, eol));
+    if (last) break;
+    out.push(eol);
+    start = nl + 1;
+    if (start === n) break;
+  }
+  return out.join('');
+}
+
+function encodeQpLine(data: Buffer, start: number, end: number, eol: string): string {
+  let line = '';
+  let cur = 0;
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const c = data[i]!;
+    let tok: string;
+    if ((c >= 33 && c <= 126 && c !== 61) || ((c === 0x20 || c === 0x09) && i !== end - 1)) {
+      tok = String.fromCharCode(c);
+    } else {
+      tok = '=' + HEX[c >> 4]! + HEX[c & 15]!;
+    }
+    // 75 characters + "=" soft break = 76; the line's last token may use the 76th column
+    const limit = i === end - 1 ? 76 : 75;
+    if (cur + tok.length > limit) {
+      out += line + '=' + eol;
+      line = '';
+      cur = 0;
+    }
+    line += tok;
+    cur += tok.length;
+  }
+  return out + line;
+}
+
+export function encodeBase64(data: Buffer, eol: string): string {
+  const b64 = data.toString('base64');
+  const parts: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) parts.push(b64.slice(i, i + 76));
+  return parts.length === 0 ? '' : parts.join(eol) + eol;
+}
+
+export function decodeBase64(data: Buffer): Buffer {
+  return Buffer.from(data.toString('latin1'), 'base64');
+}
+
+/** A charset the engine can decode and re-encode. */
+export interface Codec {
+  readonly name: string;
+  decode(bytes: Buffer): string;
+  encode(text: string): Buffer;
+  /** Whether `text` survives encoding in this charset. */
+  canEncode(text: string): boolean;
+}
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+const utf8: Codec = {
+  name: 'utf-8',
+  decode: (b) => b.toString('utf8'),
+  encode: (s) => Buffer.from(s, 'utf8'),
+  canEncode: () => true,
+};
+
+// us-ascii (and a missing charset): read byte-transparently so mislabelled 8-bit bytes
+// survive untouched; only ASCII may be added.
+const asciiTransparent: Codec = {
+  name: 'us-ascii',
+  decode: (b) => b.toString('latin1'),
+  encode: (s) => Buffer.from(s, 'latin1'),
+  canEncode: (s) => ASCII_ONLY.test(s),
+};
+
+/** ISO-2022-JP through EUC-JP (iconv-lite has EUC-JP but not the 7-bit ISO-2022-JP form). */
+const iso2022jp: Codec = {
+  name: 'iso-2022-jp',
+  decode(b) {
+    const euc: number[] = [];
+    let mode: 'ascii' | 'jis' | 'kana' = 'ascii';
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      if (c === 0x1b) {
+        const a = b[i + 1];
+        const d = b[i + 2];
+        if (a === 0x28 && (d === 0x42 || d === 0x4a)) mode = 'ascii';
+        else if (a === 0x24 && (d === 0x40 || d === 0x42)) mode = 'jis';
+        else if (a === 0x28 && d === 0x49) mode = 'kana';
+        else {
+          euc.push(c);
+          continue;
+        }
+        i += 2;
+        continue;
+      }
+      if (c === LF || c === CR) {
+        mode = 'ascii';
+        euc.push(c);
+      } else if (mode === 'jis' && c >= 0x21 && c <= 0x7e && i + 1 < b.length) {
+        euc.push(c | 0x80, b[++i]! | 0x80);
+      } else if (mode === 'kana' && c >= 0x21 && c <= 0x5f) {
+        euc.push(0x8e, c | 0x80);
+      } else {
+        euc.push(c);
+      }
+    }
+    return iconv.decode(Buffer.from(euc), 'euc-jp');
+  },
+  encode(s) {
+    const euc = iconv.encode(s, 'euc-jp');
+    const out: number[] = [];
+    let mode: 'ascii' | 'jis' | 'kana' = 'ascii';
+    const to = (m: typeof mode): void => {
+      if (mode === m) return;
+      if (m === 'ascii') out.push(0x1b, 0x28, 0x42);
+      else if (m === 'jis') out.push(0x1b, 0x24, 0x42);
+      else out.push(0x1b, 0x28, 0x49);
+      mode = m;
+    };
+    for (let i = 0; i < euc.length; i++) {
+      const c = euc[i]!;
+      if (c < 0x80) {
+        to('ascii');
+        out.push(c);
+      } else if (c === 0x8e) {
+        to('kana');
+        out.push(euc[++i]! & 0x7f);
+      } else if (c === 0x8f) {
+        to('ascii');
+        out.push(0x3f); // JIS X 0212 has no ISO-2022-JP form
+        i += 2;
+      } else {
+        to('jis');
+        out.push(c & 0x7f, euc[++i]! & 0x7f);
+      }
+    }
+    to('ascii');
+    return Buffer.from(out);
+  },
+  canEncode(s) {
+    return this.decode(this.encode(s)) === s;
+  },
+};
+
+const ALIASES: Record<string, string> = {
+  'ks_c_5601-1987': 'cp949',
+  'x-sjis': 'shift_jis',
+  'x-user-defined': 'windows-1252',
+};
+
+/** The codec for a charset label, or undefined when it is unknown (the part then passes unchanged). */
+export function codecFor(label: string | undefined): Codec | undefined {
+  const name = (label ?? '').trim().replace(/^"|"$/g, '').toLowerCase();
+  if (name === '' || name === 'us-ascii' || name === 'ascii' || name === 'ansi_x3.4-1968' || name === 'iso646-us') {
+    return asciiTransparent;
+  }
+  if (name === 'utf-8' || name === 'utf8') return utf8;
+  if (name === 'iso-2022-jp' || name === 'csiso2022jp') return iso2022jp;
+  const real = ALIASES[name] ?? name;
+  if (!iconv.encodingExists(real)) return undefined;
+  return {
+    name,
+    decode: (b) => iconv.decode(b, real, { stripBOM: false }),
+    encode: (s) => iconv.encode(s, real, { addBOM: false }),
+    canEncode(s) {
+      return iconv.decode(iconv.encode(s, real), real) === s;
+    },
+  };
+}
+
+export { utf8 as utf8Codec };

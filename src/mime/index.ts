@@ -1,0 +1,4 @@
+// The signing engine: streaming MIME signing with placement under the newest reply.
+export { signMessage } from './sign.ts';
+export type { ChooseFn, MessageHeaders, PassReason, SignOptions, SignOutcome, SigningChoice } from './types.ts';
+export { parseAddressList, parseMailbox } from './headers.ts';

@@ -1,0 +1,269 @@
+// Where a person would put the signature: directly under the newest text of a reply or
+// forward, above the quoted thread. Works on decoded text (HTML as a string, no DOM): the
+// markers below are the ones real clients write; the earliest one in the document wins.
+import type { Placement } from '../config/model.ts';
+
+export interface Spot {
+  /** Where the signature goes (string index). */
+  readonly index: number;
+  /** End of the newest text: everything before the first quote marker (or the whole text). */
+  readonly newestEnd: number;
+  /** Which marker decided, for tests and debugging ('bottom' when none). */
+  readonly marker: string;
+}
+
+interface Hit {
+  index: number;
+  marker: string;
+}
+
+// ---------------------------------------------------------------- HTML
+
+/** Start of the tag that contains position `i` (the `<` before it). */
+function tagStart(html: string, i: number): number {
+  const lt = html.lastIndexOf('<', i);
+  return lt < 0 ? i : lt;
+}
+
+const OPEN_DIV_BEFORE = /<div\b[^<>]*>\s*$/i;
+const HR_BEFORE = /<hr\b[^<>]*>\s*$/i;
+const APPENDONSEND_BEFORE = /<div\b[^<>]*id\s*=\s*["']?(?:x_)?appendonsend["']?[^<>]*>\s*<\/div>\s*$/i;
+
+/**
+ * Moves an insertion point out of wrapper elements that begin right there: a quote header
+ * wrapped in a bare `<div>` (Outlook's `<div><div style="border-top…">`) should get the
+ * signature before the wrapper, not inside it.
+ */
+function climb(html: string, index: number, limit = 3): number {
+  let i = index;
+  for (let n = 0; n < limit; n++) {
+    const before = html.slice(Math.max(0, i - 400), i);
+    const m = OPEN_DIV_BEFORE.exec(before);
+    if (!m) break;
+    const tag = m[0];
+    // never climb out of the element holding the newest text (it has content before the quote)
+    if (/class\s*=\s*["']?(?:x_)?WordSection1/i.test(tag) || /sigops-signature/i.test(tag)) break;
+    i = i - (before.length - m.index);
+  }
+  return i;
+}
+
+/** OWA / new Outlook: `<div id="appendonsend"></div>` and `<hr tabindex="-1">` precede divRplyFwdMsg. */
+function beforeOwaSeparator(html: string, index: number): number {
+  let i = index;
+  for (let n = 0; n < 3; n++) {
+    const before = html.slice(Math.max(0, i - 600), i);
+    const m = HR_BEFORE.exec(before) ?? APPENDONSEND_BEFORE.exec(before);
+    if (!m) break;
+    i = i - (before.length - m.index);
+  }
+  return i;
+}
+
+const ATTRIBUTION_END =
+  /(?:wrote|schrieb|a\s+(?:é|&eacute;|&#233;|&#xe9;)crit|escribi(?:ó|&oacute;|&#243;)|ha\s+scritto|schreef|skrev|napisa(?:ł|&#322;))[^<>]{0,80}?:\s*(?:<[^<>]*>\s*|&nbsp;\s*)*$/i;
+const ATTRIBUTION_START = /(?:^|>|\s|&nbsp;)((?:On|Am|Le|El|Il|Op|Den|W\s+dniu)(?:\s|&nbsp;))/gi;
+
+/** An "On … wrote:" line right before a `<blockquote>` belongs to the quote (Apple Mail, AOL …). */
+function beforeAttribution(html: string, index: number): number {
+  const from = Math.max(0, index - 1500);
+  const before = html.slice(from, index);
+  const end = ATTRIBUTION_END.exec(before);
+  if (!end) return index;
+  const head = before.slice(0, end.index);
+  let start = -1;
+  for (const m of head.matchAll(ATTRIBUTION_START)) start = m.index + m[0].length - m[1]!.length;
+  if (start < 0 || end.index - start > 700) return index;
+  // the attribution starts the element that holds it: move before that element's tag
+  let i = from + start;
+  const tagBefore = /<(?:div|p|span|font)\b[^<>]*>\s*$/i.exec(html.slice(Math.max(0, i - 300), i));
+  if (tagBefore) i -= tagBefore[0].length;
+  return climb(html, i);
+}
+
+interface HtmlMarker {
+  name: string;
+  re: RegExp;
+  place(html: string, matchIndex: number, match: RegExpExecArray): number;
+}
+
+const elementStart = (html: string, i: number): number => climb(html, tagStart(html, i));
+
+const HTML_MARKERS: HtmlMarker[] = [
+  { name: 'owa-appendonsend', re: /<div\b[^<>]*\bid\s*=\s*["']?(?:x_)?appendonsend\b/i, place: (_h, i) => i },
+  {
+    name: 'outlook-divRplyFwdMsg',
+    re: /\bid\s*=\s*["']?(?:x_)?divRplyFwdMsg\b/i,
+    place: (h, i) => climb(h, beforeOwaSeparator(h, tagStart(h, i))),
+  },
+  { name: 'owa-hr', re: /<hr\b[^<>]*\btabindex\s*=\s*["']?-1\b[^<>]*>/i, place: (h, i) => beforeOwaSeparator(h, i) },
+  {
+    name: 'outlook-mobile',
+    re: /\b(?:id|class)\s*=\s*["']?(?:x_)?(?:ms-outlook-mobile-reference-message|mail-editor-reference-message-container)\b/i,
+    place: (h, i) => climb(h, beforeOwaSeparator(h, tagStart(h, i))),
+  },
+  { name: 'outlook-mac', re: /\bid\s*=\s*["']?(?:x_)?OLK_SRC_BODY_SECTION\b/i, place: elementStart },
+  { name: 'gmail', re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?gmail_(?:quote|attr)\b/i, place: elementStart },
+  { name: 'thunderbird', re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?moz-(?:cite-prefix|forward-container)\b/i, place: elementStart },
+  { name: 'yahoo', re: /\b(?:class|id)\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?[\w-]*yahoo_quoted\b/i, place: elementStart },
+  {
+    // Outlook desktop (Word HTML, #E1E1E1 / #B5C4DF), Outlook for Mac and Windows Mail: a header
+    // block with a top border whose first words are From:/Von:/De :
+    name: 'border-top-header',
+    re: /<div\b[^<>]*style\s*=\s*["'][^"']*border-top(?:-style|-color|-width)?\s*:[^"']*["'][^<>]*>(?=(?:\s|<[^<>]*>|&nbsp;){0,40}?(?:From|Von|De|Da|Van|Fra|Från|Od|От)\s*:)/i,
+    place: (h, i) => climb(h, i),
+  },
+  {
+    name: 'blockquote-cite',
+    re: /<blockquote\b[^<>]*\btype\s*=\s*["']?cite\b/i,
+    place: (h, i) => beforeAttribution(h, i),
+  },
+  {
+    name: 'original-message',
+    re: /-{2,}\s*(?:Original Message|Urspr(?:ü|&uuml;)ngliche Nachricht|Original-Nachricht|Message d'origine|Forwarded message|Mensaje original|Messaggio originale)\s*-{2,}/i,
+    place: (h, i) => textStartInHtml(h, i),
+  },
+  {
+    name: 'bold-from-sent',
+    re: /<b>\s*(?:From|Von|De)\s*:\s*<\/b>(?=[\s\S]{0,600}?<b>\s*(?:Sent|Date|Gesendet|Datum|Envoy(?:é|&eacute;))\s*:\s*<\/b>)/i,
+    place: (h, i) => textStartInHtml(h, i),
+  },
+  {
+    name: 'blockquote-attributed',
+    re: /<blockquote\b/i,
+    place: (h, i) => {
+      const moved = beforeAttribution(h, i);
+      return moved === i ? -1 : moved; // a bare <blockquote> is not a quote unless attributed
+    },
+  },
+];
+
+/** For a marker found in text: the start of the block element it begins (or the text itself). */
+function textStartInHtml(html: string, i: number): number {
+  const m = /<(?:div|p|span|font|b)\b[^<>]*>(?:\s|<(?:span|font|b)\b[^<>]*>)*$/i.exec(html.slice(Math.max(0, i - 400), i));
+  return climb(html, m ? i - m[0].length : i);
+}
+
+const BODY_CLOSE = /<\/body\s*>/gi;
+
+function htmlBottom(html: string): number {
+  let last = -1;
+  for (const m of html.matchAll(BODY_CLOSE)) last = m.index;
+  if (last >= 0) return last;
+  const htmlClose = html.search(/<\/html\s*>\s*$/i);
+  return htmlClose >= 0 ? htmlClose : html.length;
+}
+
+/** Index in `html` of the first point past <body> (markers in <head>/<style> are ignored). */
+function bodyStart(html: string): number {
+  const m = /<body\b[^<>]*>/i.exec(html);
+  return m ? m.index + m[0].length : 0;
+}
+
+export function findHtmlQuote(html: string): Hit | undefined {
+  const start = bodyStart(html);
+  const body = start > 0 ? html.slice(start) : html;
+  let best: Hit | undefined;
+  for (const marker of HTML_MARKERS) {
+    const m = marker.re.exec(body);
+    if (!m) continue;
+    let at = marker.place(html, start + m.index, m);
+    if (at < 0) continue;
+    if (at < start) at = start; // climbing never leaves <body>
+    if (!best || at < best.index) best = { index: at, marker: marker.name };
+  }
+  return best;
+}
+
+export function placeInHtml(html: string, placement: Placement): Spot {
+  const quote = findHtmlQuote(html);
+  const newestEnd = quote ? quote.index : html.length;
+  if (placement === 'reply' && quote) return { index: quote.index, newestEnd, marker: quote.marker };
+  return { index: htmlBottom(html), newestEnd, marker: 'bottom' };
+}
+
+const OUR_HTML_MARKER = /\bdata-sigops\s*=|\bid\s*=\s*["']?sigops-signature\b/i;
+
+export function htmlCarriesSignature(newest: string): boolean {
+  return OUR_HTML_MARKER.test(newest);
+}
+
+// ---------------------------------------------------------------- plain text
+
+const ATTR_VERBS = String.raw`(?:wrote|schrieb|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|napisał)`;
+const ATTR_LEADS = String.raw`(?:On|Am|Le|El|Il|Op|Den|W\s+dniu)`;
+const ONE_LINE_ATTR = new RegExp(String.raw`^\s*${ATTR_LEADS}\s.*${ATTR_VERBS}.{0,80}:\s*$`, 'i');
+const ATTR_LEAD_LINE = new RegExp(String.raw`^\s*${ATTR_LEADS}\s\S`, 'i');
+const ATTR_TAIL_LINE = new RegExp(String.raw`${ATTR_VERBS}.{0,80}:\s*$`, 'i');
+const SEPARATOR_LINE =
+  /^\s*-{2,}\s*(?:Original Message|Urspr[üu]ngliche Nachricht|Original-Nachricht|Message d'origine|Forwarded message|Mensaje original|Messaggio originale|Message transféré)\s*-{2,}\s*$/i;
+const FORWARD_LINE = /^\s*(?:Begin forwarded message|Anfang der weitergeleiteten Nachricht|Début du message réexpédié)\s*:\s*$/i;
+const UNDERSCORE_LINE = /^\s*_{20,}\s*$/;
+const FROM_LINE = /^\s*\*?(?:From|Von|De|Da|Van|Fra|Från)\s*:\*?\s*\S/i;
+const SENT_LINE = /^\s*\*?(?:Sent|Date|Gesendet|Datum|Envoyé|Inviato|Verzonden|Skickat|Sendt)\s*:\*?/i;
+const QUOTED_LINE = /^\s*>/;
+
+/** Returns the first line index where the quoted thread starts, and why. */
+function findTextQuoteLine(lines: readonly string[]): { line: number; marker: string } | undefined {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.length > 2000) continue;
+    if (SEPARATOR_LINE.test(line)) return { line: i, marker: 'original-message' };
+    if (FORWARD_LINE.test(line)) return { line: i, marker: 'forwarded' };
+    if (UNDERSCORE_LINE.test(line)) return { line: i, marker: 'underscore-separator' };
+    if (ONE_LINE_ATTR.test(line)) return { line: i, marker: 'attribution' };
+    if (ATTR_LEAD_LINE.test(line) && i + 1 < lines.length && ATTR_TAIL_LINE.test(lines[i + 1]!) && !QUOTED_LINE.test(lines[i + 1]!)) {
+      return { line: i, marker: 'attribution-wrapped' };
+    }
+    if (FROM_LINE.test(line)) {
+      for (let k = i + 1; k < Math.min(lines.length, i + 5); k++) {
+        if (SENT_LINE.test(lines[k]!)) return { line: i, marker: 'from-sent-block' };
+      }
+    }
+    if (QUOTED_LINE.test(line)) {
+      // an attribution we did not recognise ("X said:") right above the quote belongs to it
+      const prev = i > 0 ? lines[i - 1]! : '';
+      if (prev.trim() !== '' && /:\s*$/.test(prev) && !QUOTED_LINE.test(prev)) return { line: i - 1, marker: 'quoted' };
+      return { line: i, marker: 'quoted' };
+    }
+  }
+  return undefined;
+}
+
+/** Splits text into lines and remembers where each starts. */
+function lineStarts(text: string): { lines: string[]; starts: number[] } {
+  const lines: string[] = [];
+  const starts: number[] = [];
+  let pos = 0;
+  while (pos <= text.length) {
+    const nl = text.indexOf('\n', pos);
+    const end = nl < 0 ? text.length : nl;
+    starts.push(pos);
+    lines.push(text.slice(pos, end > pos && text[end - 1] === '\r' ? end - 1 : end));
+    if (nl < 0) break;
+    pos = nl + 1;
+  }
+  return { lines, starts };
+}
+
+export function placeInText(text: string, placement: Placement): Spot {
+  const { lines, starts } = lineStarts(text);
+  const quote = findTextQuoteLine(lines);
+  const newestEnd = quote ? starts[quote.line]! : text.length;
+  if (placement === 'reply' && quote) return { index: newestEnd, newestEnd, marker: quote.marker };
+  return { index: text.length, newestEnd, marker: 'bottom' };
+}
+
+/** The text marker is the usual signature delimiter "-- " followed by our rendered first line. */
+export function textCarriesSignature(newest: string, signatureText: string): boolean {
+  const first = signatureText.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
+  if (first === undefined) return false;
+  const lines = newest.split(/\r?\n/);
+  for (let i = 0; i + 1 < lines.length; i++) {
+    if (lines[i] === '-- ' || lines[i] === '--') {
+      const next = lines.slice(i + 1).find((l) => l.trim() !== '');
+      if (next !== undefined && next.trim().replace(/^ /, '') === first) return true;
+    }
+  }
+  return false;
+}

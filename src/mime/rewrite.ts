@@ -1,0 +1,203 @@
+// Decoding, signing and re-encoding of one held text part. Bytes the signature does not need
+// to touch stay as they were where the encoding allows (7bit/8bit parts keep every original
+// byte; quoted-printable and base64 parts are re-encoded whole, which keeps their decoded
+// content).
+import type { Placement } from '../config/model.ts';
+import type { RenderedBlocks } from '../policy/types.ts';
+import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64, encodeQuotedPrintable, utf8Codec, type Codec } from './encoding.ts';
+import { parseHeaderFields, setHeaderField, withCharset, type ContentType } from './headers.ts';
+import { htmlCarriesSignature, placeInHtml, placeInText, textCarriesSignature, type Spot } from './placement.ts';
+
+export type TextKind = 'plain' | 'html';
+
+export interface HeldPart {
+  readonly kind: TextKind;
+  /** The part's header block, without the blank line that ends it. */
+  readonly header: Buffer;
+  /** The blank line (CRLF or LF), or empty when the header block ran into EOF. */
+  readonly separator: Buffer;
+  readonly contentType: ContentType;
+  readonly contentTypeRaw: string;
+  readonly transferEncoding: string;
+  /** The encoded body as it came in. */
+  readonly body: Buffer;
+  /** True when the line break ending `body` belongs to the following boundary line. */
+  readonly boundaryFollows: boolean;
+}
+
+export type Analysis =
+  | { ok: false; detail: string; pgp?: boolean }
+  | {
+      ok: true;
+      part: HeldPart;
+      codec: Codec;
+      text: string;
+      decoded: Buffer;
+      content: Buffer; // encoded body without the line break owned by the boundary
+      tail: Buffer;
+      spot: Spot;
+      alreadySigned: boolean;
+    };
+
+const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
+
+function eolOf(buf: Buffer | string, fallback: string): string {
+  const nl = buf.indexOf('\n');
+  if (nl < 0) return fallback;
+  return nl > 0 && (typeof buf === 'string' ? buf[nl - 1] === '\r' : buf[nl - 1] === 13) ? '\r\n' : '\n';
+}
+
+export function analyzePart(part: HeldPart, placement: Placement, blocks: RenderedBlocks): Analysis {
+  const cte = part.transferEncoding;
+  if (!KNOWN_CTE.has(cte)) return { ok: false, detail: `unknown transfer encoding ${cte}` };
+  const codec = codecFor(part.contentType.params.get('charset'));
+  if (!codec) return { ok: false, detail: `unknown charset ${part.contentType.params.get('charset') ?? ''}` };
+  let content: Buffer = part.body;
+  let tail: Buffer = Buffer.alloc(0);
+  if (part.boundaryFollows) {
+    const n = content.length;
+    const cut = n >= 2 && content[n - 2] === 13 && content[n - 1] === 10 ? 2 : n >= 1 && content[n - 1] === 10 ? 1 : 0;
+    tail = content.subarray(n - cut);
+    content = content.subarray(0, n - cut);
+  }
+  const decoded = cte === 'base64' ? decodeBase64(content) : cte === 'quoted-printable' ? decodeQuotedPrintable(content) : content;
+  const text = codec.decode(decoded);
+  if (text.includes('-----BEGIN PGP ')) return { ok: false, detail: 'inline PGP', pgp: true };
+  const spot = part.kind === 'html' ? placeInHtml(text, placement) : placeInText(text, placement);
+  const newest = text.slice(0, spot.newestEnd);
+  const alreadySigned = part.kind === 'html' ? htmlCarriesSignature(newest) : textCarriesSignature(newest, blocks.text);
+  return { ok: true, part, codec, text, decoded, content, tail, spot, alreadySigned };
+}
+
+/** Non-ASCII in what we insert into HTML becomes character references: valid in any charset, and 7-bit safe. */
+function asciiHtml(s: string): string {
+  return s.replace(/[^\x00-\x7f]/gu, (c) => `&#${c.codePointAt(0)!};`);
+}
+
+/** Folds lines of inserted HTML longer than `max` at spaces (or after a tag) so 7bit/8bit stays within RFC 5322. */
+function foldHtml(s: string, eol: string, max = 900): string {
+  return s
+    .split(/\r?\n/)
+    .map((line) => {
+      let out = '';
+      let rest = line;
+      while (rest.length > max) {
+        let cut = rest.lastIndexOf(' ', max);
+        if (cut <= 0) cut = rest.lastIndexOf('>', max - 1) + 1;
+        if (cut <= 0) break;
+        out += rest.slice(0, cut) + eol;
+        rest = rest[cut] === ' ' ? rest.slice(cut + 1) : rest.slice(cut);
+      }
+      return out + rest;
+    })
+    .join(eol);
+}
+
+export function htmlInsertion(blocks: RenderedBlocks, eol: string): string {
+  return foldHtml(`<div id="sigops-signature" data-sigops="1">${eol}${asciiHtml(blocks.html)}${eol}</div>${eol}`, eol);
+}
+
+export function textInsertion(text: string, index: number, blocks: RenderedBlocks, eol: string, flowed: boolean, reply: boolean): string {
+  const lines = blocks.text.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n').map((l) => {
+    let line = l.replace(/[ \t]+$/, ''); // no trailing spaces: in format=flowed they would join lines
+    if (flowed && (line.startsWith(' ') || line.startsWith('>') || line.startsWith('From '))) line = ' ' + line; // space-stuffing
+    return line;
+  });
+  const before = text.slice(0, index);
+  const lead = before.length > 0 && !before.endsWith('\n') ? eol : '';
+  const trail = reply && index < text.length ? eol : '';
+  return `${lead}-- ${eol}${lines.join(eol)}${eol}${trail}`;
+}
+
+export interface Rewritten {
+  header: Buffer;
+  body: Buffer;
+  /** What changed besides the body (for the outcome detail). */
+  notes: string[];
+}
+
+function maxLineLength(b: Buffer): number {
+  let max = 0;
+  let start = 0;
+  for (;;) {
+    const nl = b.indexOf(10, start);
+    const end = nl < 0 ? b.length : nl;
+    if (end - start > max) max = end - start;
+    if (nl < 0) return max;
+    start = nl + 1;
+  }
+}
+
+function hasHighBytes(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i]! > 0x7f) return true;
+  return false;
+}
+
+/**
+ * Inserts the blocks into an analysed part and re-encodes it. Returns a failure detail when
+ * the part cannot carry them safely (it then goes out unchanged).
+ */
+export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: RenderedBlocks, placement: Placement, messageEol: string): Rewritten | string {
+  const { part, codec, text, decoded, spot } = a;
+  const rawEol = eolOf(part.header.length > 0 ? part.header : a.content, messageEol);
+  const textEol = eolOf(text, rawEol);
+  const flowed = part.kind === 'plain' && (part.contentType.params.get('format') ?? '').toLowerCase() === 'flowed';
+  const insertion =
+    part.kind === 'html'
+      ? htmlInsertion(blocks, textEol)
+      : textInsertion(text, spot.index, blocks, textEol, flowed, placement === 'reply' && spot.marker !== 'bottom');
+  const notes: string[] = [];
+  let charset: string | undefined;
+  let newDecoded: Buffer;
+  let insertedBytes: Buffer;
+  if (codec.canEncode(insertion)) {
+    insertedBytes = codec.encode(insertion);
+    const prefix = codec.encode(text.slice(0, spot.index));
+    if (decoded.subarray(0, prefix.length).equals(prefix)) {
+      newDecoded = Buffer.concat([decoded.subarray(0, prefix.length), insertedBytes, decoded.subarray(prefix.length)]);
+    } else if (codec.decode(codec.encode(text)) === text) {
+      newDecoded = codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
+      notes.push('re-encoded text');
+    } else {
+      return `charset ${codec.name} does not round-trip`;
+    }
+  } else {
+    // the charset cannot carry the signature: move the part to UTF-8 if that loses nothing
+    const lossless = codec.name === 'us-ascii' ? !hasHighBytes(decoded) : codec.decode(codec.encode(text)) === text;
+    if (!lossless) return `charset ${codec.name} cannot carry the signature`;
+    newDecoded = utf8Codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
+    insertedBytes = newDecoded;
+    charset = 'utf-8';
+    notes.push('charset changed to utf-8');
+  }
+
+  let cte = part.transferEncoding;
+  let encoded: Buffer;
+  if (cte === '7bit' || cte === '8bit') {
+    const needsQp = (cte === '7bit' && hasHighBytes(insertedBytes)) || maxLineLength(insertedBytes) > 998;
+    if (needsQp) {
+      cte = 'quoted-printable';
+      notes.push(`transfer encoding ${part.transferEncoding} -> quoted-printable`);
+    }
+  }
+  if (cte === 'base64') encoded = Buffer.from(encodeBase64(newDecoded, rawEol), 'latin1');
+  else if (cte === 'quoted-printable') encoded = Buffer.from(encodeQuotedPrintable(newDecoded, rawEol), 'latin1');
+  else encoded = newDecoded;
+  // base64 output already ends with a line break; don't double it before the boundary
+  let tail = a.tail;
+  if (cte === 'base64' && tail.length > 0) tail = Buffer.alloc(0);
+  if (cte === 'base64' && !part.boundaryFollows && encoded.length > 0) {
+    // single-part message: keep whatever the original ended with
+    const endedWithEol = a.content.length > 0 && a.content[a.content.length - 1] === 10;
+    if (!endedWithEol) encoded = encoded.subarray(0, encoded.length - Buffer.byteLength(rawEol));
+  }
+
+  let header = part.header;
+  if (charset) header = setHeaderField(header, 'Content-Type', withCharset(part.contentTypeRaw, charset), rawEol);
+  if (cte !== part.transferEncoding) header = setHeaderField(header, 'Content-Transfer-Encoding', cte, rawEol);
+  return { header, body: Buffer.concat([encoded, tail]), notes };
+}
+
+export function headerValue(header: Buffer, name: string): string | undefined {
+  return parseHeaderFields(header).find((f) => f.name === name)?.value;
+}

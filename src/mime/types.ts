@@ -1,0 +1,49 @@
+// The signing engine's public contract (see team brief and DESIGN.md §3).
+import type { Placement } from '../config/model.ts';
+import type { Mailbox, RenderedBlocks } from '../policy/types.ts';
+
+/** The top-level header block of a message, as `choose` sees it. */
+export interface MessageHeaders {
+  /** First field of that name, unfolded; encoded words are NOT decoded. */
+  get(name: string): string | undefined;
+  getAll(name: string): string[];
+  /** The first mailbox of the From header (address lower-case). */
+  from(): Mailbox | undefined;
+}
+
+export type SigningChoice =
+  | { kind: 'sign'; blocks: RenderedBlocks; placement: Placement; rule?: string }
+  | { kind: 'pass'; reason: string };
+
+/** Why a message went through unsigned. */
+export type PassReason =
+  | 'already-processed' // carries X-Sigops-Processed
+  | 'smime' // multipart/signed, multipart/encrypted, application/pkcs7-mime
+  | 'pgp' // PGP/MIME or inline PGP
+  | 'calendar' // text/calendar anywhere before the first attachment: invitations
+  | 'auto-reply' // Auto-Submitted other than "no", or Return-Path: <>
+  | 'report' // delivery status, MDN, feedback reports
+  | 'tnef' // application/ms-tnef, winmail.dat
+  | 'too-large' // a text part (or what must be held) over the limit
+  | 'unparseable' // broken MIME: the original bytes went out
+  | 'already-signed' // the newest text already carries our marker
+  | 'no-text-part' // nothing that could carry a signature
+  | 'policy'; // choose() said pass (detail = its reason)
+
+export interface SignOutcome {
+  signed: boolean;
+  reason?: PassReason;
+  detail?: string;
+  rule?: string;
+}
+
+export interface SignOptions {
+  /** Largest text part that is decoded and signed; bigger ones pass unchanged ('too-large'). Default 10 MB. */
+  maxTextBytes?: number;
+  /** Largest top-level header block. Default 1 MB. */
+  maxHeaderBytes?: number;
+  /** Deepest multipart nesting that is walked; deeper parts stream through untouched. Default 32. */
+  maxDepth?: number;
+}
+
+export type ChooseFn = (headers: MessageHeaders) => SigningChoice | Promise<SigningChoice>;
