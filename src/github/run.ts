@@ -47,6 +47,12 @@ export interface SigopsServices {
   renderApplyReport(report: ApplyReport, format: 'markdown' | 'text'): string;
   /** Plans, refuses when `checksum` is given and differs, applies, re-plans. */
   apply(config: ConfigRepo, options: { prune: boolean; force: boolean; checksum?: string }): Promise<ApplyOutcome>;
+  /** GitHub annotations (`::error file=…,line=…,col=…::`) of config diagnostics, paths relative to `cwd`. */
+  annotateDiagnostics(
+    errors: readonly Diagnostic[],
+    warnings: readonly Diagnostic[],
+    paths: { root: string; cwd: string },
+  ): string;
   /** `{ message, advice }` of any error the services throw. */
   describeError(err: unknown): { name: string; message: string; advice?: string; code?: string };
 }
@@ -213,11 +219,11 @@ function hasCredentials(env: Record<string, string | undefined>): boolean {
 /** Loads the config and annotates its diagnostics on the YAML lines (repository-relative paths). */
 async function load(run: Run): Promise<LoadResult> {
   const result = await run.services.loadConfig(run.configRoot);
-  const path = (f: string): string => repoRelativePath(run.configDir, f);
-  const emit = (level: 'error' | 'warning', d: Diagnostic): void =>
-    run.annotate({ level, file: path(d.file), line: d.line, col: d.col, title: `sigops ${d.code}`, message: d.message });
-  if (!result.ok) for (const d of result.errors) emit('error', d);
-  for (const d of result.warnings) emit('warning', d);
+  const annotations = run.services.annotateDiagnostics(result.ok ? [] : result.errors, result.warnings, {
+    root: run.configRoot,
+    cwd: run.ctx.workspace,
+  });
+  if (annotations.trim()) run.out(annotations.trimEnd());
   if (result.ok) run.out(`sigops: configuration valid (${result.config.tenants.length} tenants)`);
   else run.out(`sigops: configuration invalid: ${result.errors.length} error(s)`);
   return result;
@@ -249,6 +255,16 @@ async function comment(run: Run, markdown: string): Promise<{ ok: boolean; note?
   }
 }
 
+/** The comment on the pull request, then the same markdown (with a note if the comment failed) as job summary. */
+async function publish(run: Run, markdown: string): Promise<{ ok: boolean }> {
+  const c = await comment(run, markdown);
+  const body = markdown.replace(/^<!-- sigops-plan -->\n(<!-- sigops-checksum: \S+ -->\n)?/, '');
+  await run.summary.write(
+    c.note ? `> [!WARNING]\n> The plan comment could not be written: ${c.note.replace(/\n/g, ' ')}\n\n${body}` : body,
+  );
+  return c;
+}
+
 async function doValidate(run: Run): Promise<number> {
   const result = await load(run);
   const path = pathMapper(run);
@@ -264,10 +280,11 @@ async function doValidate(run: Run): Promise<number> {
   } else {
     md = invalidConfigReport(result.errors, result.warnings, path, run.header, false);
   }
-  await run.summary.write(md);
   if (run.facts.kind === 'pull_request') {
-    const c = await comment(run, `<!-- sigops-plan -->\n${md}`);
+    const c = await publish(run, `<!-- sigops-plan -->\n${md}`);
     if (!c.ok) return EXIT.failed;
+  } else {
+    await run.summary.write(md);
   }
   return result.ok ? EXIT.ok : EXIT.failed;
 }
@@ -284,8 +301,7 @@ async function doPullRequestPlan(run: Run): Promise<number> {
   const path = pathMapper(run);
   if (!result.ok) {
     const md = invalidConfigReport(result.errors, result.warnings, path, run.header);
-    await run.summary.write(md.replace(/^<!-- sigops-plan -->\n/, ''));
-    await comment(run, md);
+    await publish(run, md);
     return EXIT.failed;
   }
   const config = result.config;
@@ -325,8 +341,7 @@ async function doPullRequestPlan(run: Run): Promise<number> {
       ...notes.map((n) => `> ${n}\n`),
       renderPreviews(previews),
     ].join('\n');
-    await run.summary.write(md.replace(/^<!-- sigops-plan -->\n/, ''));
-    const c = await comment(run, md);
+    const c = await publish(run, md);
     return pr.fromFork && c.ok ? EXIT.ok : EXIT.failed;
   }
 
@@ -337,8 +352,7 @@ async function doPullRequestPlan(run: Run): Promise<number> {
     const d = run.services.describeError(err);
     run.annotate({ level: 'error', title: 'sigops: plan failed', message: `${d.message}${d.advice ? ` (${d.advice})` : ''}` });
     const md = planFailedReport(d.message, d.advice, run.header, renderPreviews(previews));
-    await run.summary.write(md.replace(/^<!-- sigops-plan -->\n/, ''));
-    await comment(run, md);
+    await publish(run, md);
     return EXIT.failed;
   }
   const details = run.services.renderPlan(plan, 'markdown');
@@ -351,9 +365,7 @@ async function doPullRequestPlan(run: Run): Promise<number> {
       message: t.error ? `${t.error.message}${t.error.advice ? ` (${t.error.advice})` : ''}` : t.conflicts.map((c) => c.message).join('; '),
     });
   }
-  const c = await comment(run, planReport(input));
-  const summaryNotes = c.note ? [...notes, `The plan comment could not be written: ${c.note}`] : notes;
-  await run.summary.write(planReport({ ...input, notes: summaryNotes }, false));
+  const c = await publish(run, planReport(input));
   await run.setOutput('checksum', plan.checksum);
   await run.setOutput('has-changes', String(planHasChanges(plan)));
   run.out(`sigops: plan checksum ${plan.checksum}`);

@@ -1,7 +1,7 @@
 // The real sigops modules behind the action's SigopsServices port: config loading, the compiled
 // policy (for previews), and the Exchange plan/apply with URLs and credentials from the
 // environment (SIGOPS_EXCHANGE_URL, SIGOPS_LOGIN_URL, SIGOPS_CLIENT_*, ACTIONS_ID_TOKEN_REQUEST_*).
-import { loadConfigRepo } from '../config/index.ts';
+import { formatDiagnostics, loadConfigRepo } from '../config/index.ts';
 import { describeError } from '../exchange/index.ts';
 import {
   ExchangeConnector,
@@ -37,6 +37,7 @@ export function sigopsServices(env: NodeJS.ProcessEnv = process.env): SigopsServ
       });
       return { plan, report };
     },
+    annotateDiagnostics: (errors, warnings, paths) => formatDiagnostics(errors, warnings, 'github', paths),
     describeError: (err) => {
       const d = describeError(err);
       const advice = (err as { advice?: unknown } | null)?.advice;
