@@ -2,3 +2,4 @@
 export { signMessage } from './sign.ts';
 export type { ChooseFn, MessageHeaders, PassReason, SignOptions, SignOutcome, SigningChoice } from './types.ts';
 export { parseAddressList, parseMailbox } from './headers.ts';
+export { offlineChooser, NoTenantError, type OfflineEnvelope, type ChooserState } from './chooser.ts';

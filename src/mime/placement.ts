@@ -26,7 +26,7 @@ function tagStart(html: string, i: number): number {
 }
 
 const OPEN_DIV_BEFORE = /<div\b[^<>]*>\s*$/i;
-const HR_BEFORE = /<hr\b[^<>]*>\s*$/i;
+const HR_BEFORE = /<hr\b[^<>]*>\s*(?:<br\s*\/?>\s*)?$/i;
 const APPENDONSEND_BEFORE = /<div\b[^<>]*id\s*=\s*["']?(?:x_)?appendonsend["']?[^<>]*>\s*<\/div>\s*$/i;
 
 /**
@@ -124,9 +124,21 @@ const HTML_MARKERS: HtmlMarker[] = [
     place: (h, i) => textStartInHtml(h, i),
   },
   {
+    // older Outlook and webmails: a bold "From:" line followed by a bold "Sent:"/"Date:" line
     name: 'bold-from-sent',
-    re: /<b>\s*(?:From|Von|De)\s*:\s*<\/b>(?=[\s\S]{0,600}?<b>\s*(?:Sent|Date|Gesendet|Datum|Envoy(?:é|&eacute;))\s*:\s*<\/b>)/i,
-    place: (h, i) => textStartInHtml(h, i),
+    re: /<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:From|Von|De|Da|Van)\s*:(?:\s|&nbsp;|<[^<>]*>)*<\/b>(?=[\s\S]{0,1200}?<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:Sent|Date|Gesendet|Datum|Envoy(?:é|&eacute;)|Inviato|Verzonden)\s*:)/i,
+    place: (h, i) => beforeOwaSeparator(h, textStartInHtml(h, i)),
+  },
+  { name: 'zimbra-hr', re: /<hr\b[^<>]*\bid\s*=\s*["']?zwchr\b/i, place: (_h, i) => i },
+  { name: 'hotmail', re: /\bid\s*=\s*["']?(?:x_|ecx)?SkyDrivePlaceholder\b/i, place: elementStart },
+  {
+    // quoted lines written as "&gt; " at the start of an HTML line (old webmails)
+    name: 'gt-quoted',
+    re: /(?:<br\s*\/?>|<div\b[^<>]*>|<p\b[^<>]*>)\s*&gt;[ \u00a0]/i,
+    place: (h, i) => {
+      const m = /^(?:<br\s*\/?>|<div\b[^<>]*>|<p\b[^<>]*>)\s*/i.exec(h.slice(i));
+      return /^<br/i.test(m?.[0] ?? '') ? i + m![0].length : i;
+    },
   },
   {
     name: 'blockquote-attributed',
@@ -246,9 +258,18 @@ function lineStarts(text: string): { lines: string[]; starts: number[] } {
   return { lines, starts };
 }
 
+/** Bottom-posting (Thunderbird's default): nothing above the quote, the new text under it. */
+function isBottomPosted(lines: readonly string[], quoteLine: number): boolean {
+  if (lines.slice(0, quoteLine).some((l) => l.trim() !== '')) return false;
+  let i = quoteLine + 1;
+  while (i < lines.length && (QUOTED_LINE.test(lines[i]!) || lines[i]!.trim() === '')) i++;
+  return i < lines.length && i > quoteLine + 1;
+}
+
 export function placeInText(text: string, placement: Placement): Spot {
   const { lines, starts } = lineStarts(text);
   const quote = findTextQuoteLine(lines);
+  if (quote && isBottomPosted(lines, quote.line)) return { index: text.length, newestEnd: text.length, marker: 'bottom-posted' };
   const newestEnd = quote ? starts[quote.line]! : text.length;
   if (placement === 'reply' && quote) return { index: newestEnd, newestEnd, marker: quote.marker };
   return { index: text.length, newestEnd, marker: 'bottom' };
