@@ -41,6 +41,11 @@ export interface ExchangeClientOptions {
   /** Injectable so tests do not wait for real back-off. */
   readonly sleep?: Sleep;
   readonly fetch?: typeof fetch;
+  /**
+   * X-AnchorMailbox routing hint. Default (app-only): the tenant's system mailbox. A delegated
+   * (signed-in admin) token routes by the admin's own mailbox: `UPN:admin@contoso.com`.
+   */
+  readonly anchorMailbox?: string;
 }
 
 interface ErrorBody {
@@ -58,6 +63,7 @@ export class ExchangeClient {
   private readonly retry: RetryPolicy;
   private readonly sleep: Sleep;
   private readonly fetchImpl: typeof fetch;
+  private readonly anchor: string;
 
   constructor(options: ExchangeClientOptions) {
     const base = (options.exchangeUrl ?? DEFAULT_EXCHANGE_URL).replace(/\/+$/, '');
@@ -68,6 +74,7 @@ export class ExchangeClient {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.sleep = options.sleep ?? realSleep;
     this.fetchImpl = options.fetch ?? fetch;
+    this.anchor = options.anchorMailbox ?? `APP:${SYSTEM_MAILBOX}@${options.tenantId}`;
   }
 
   /** Runs one cmdlet and returns every object it output (all pages). */
@@ -106,7 +113,7 @@ export class ExchangeClient {
             Authorization: `Bearer ${token}`,
             'Content-Type': 'application/json',
             Accept: 'application/json',
-            'X-AnchorMailbox': `APP:${SYSTEM_MAILBOX}@${this.tenantId}`,
+            'X-AnchorMailbox': this.anchor,
             'X-ResponseFormat': 'json',
           },
           body,

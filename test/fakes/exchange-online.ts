@@ -1,0 +1,939 @@
+// A fake of Exchange Online's admin REST API and of the Entra ID token endpoint, speaking the
+// same HTTP as the real services so the production client code runs unchanged against it:
+//
+//   http://127.0.0.1:P/adminapi/beta/{tenantId}/InvokeCommand   cmdlets (bearer token, X-AnchorMailbox)
+//   https://127.0.0.1:Q/{tenantId}/v2.0/.well-known/openid-configuration, /oauth2/v2.0/token,
+//                      /oauth2/v2.0/devicecode, /common/discovery/instance
+//   http://127.0.0.1:P/_apis/oidc/idtoken                         GitHub Actions' OIDC token request
+//
+// The login side is HTTPS with a throw-away self-signed certificate (made with openssl) because
+// msal-node refuses non-https authorities. Both servers share one handler.
+//
+// Behaviour copied from the real services: AADSTS error bodies, error bodies
+// `{"error":{"code","message","details":[{"message":"ErrId|ExceptionClass|text"}]}}`, refusal of
+// parameters a cmdlet does not have (Set-TransportRule -Enabled), @odata.nextLink paging,
+// 429/503 throttling with Retry-After, replication lag (writes visible to Get- only after N reads),
+// echo formats ("150 MB (157,286,400 bytes)", "smtp:*;1"), contiguous rule priorities.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  X509Certificate,
+  constants as cryptoConstants,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+
+export type Kind = 'OutboundConnector' | 'InboundConnector' | 'TransportRule';
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+export type FakeRecord = Record<string, Json>;
+
+export const SYSTEM_MAILBOX_GUID = 'bb558c35-97f1-4cb9-8ff7-d53741dc928c';
+export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/** Makes a self-signed certificate with openssl (PEM key + cert), for TLS or client auth. */
+export function selfSignedCertificate(commonName: string, altNames: string[] = []): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sigops-cert-'));
+  try {
+    const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', `/CN=${commonName}`];
+    args.push('-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'));
+    if (altNames.length) args.push('-addext', `subjectAltName=${altNames.join(',')}`);
+    execFileSync('openssl', args, { stdio: 'ignore' });
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface FakeApp {
+  readonly clientId: string;
+  readonly secret?: string;
+  /** PEM certificates whose private keys may sign client assertions. */
+  readonly certificates?: readonly string[];
+  /** Federated credential subjects accepted from the (fake) GitHub issuer, e.g. repo:o/r:ref:refs/heads/main. */
+  readonly federatedSubjects?: readonly string[];
+  /** Whether device-code (public client) sign-in is allowed. */
+  readonly publicClient?: boolean;
+}
+
+export interface ThrottleOptions {
+  readonly status?: 429 | 503 | 504;
+  readonly retryAfterSeconds?: number;
+  /** Answer with the concurrent-requests error body instead of a plain throttle. */
+  readonly concurrency?: boolean;
+}
+
+export interface FakeOptions {
+  /** Objects per page of Get- answers (default 1000). */
+  readonly pageSize?: number;
+  /** Device-code polls answered "authorization_pending" before approval (default 1). */
+  readonly deviceCodePendingPolls?: number;
+  /** Polling interval handed to device-code clients, seconds (default 0.05). */
+  readonly deviceCodeInterval?: number;
+}
+
+export interface LoggedCall {
+  readonly tenantId: string;
+  readonly cmdlet: string;
+  readonly parameters: Readonly<Record<string, Json>>;
+  readonly status: number;
+}
+
+interface Entry {
+  committed: FakeRecord | undefined;
+  visible: FakeRecord | undefined;
+  /** Get- calls of this kind in this tenant still to come before `committed` becomes visible. */
+  visibleIn: number;
+}
+
+interface FakeTenant {
+  readonly id: string;
+  readonly stores: Record<Kind, Entry[]>;
+  /** Whether the app's service principal holds an Exchange role here (else 403). */
+  exchangeRole: boolean;
+}
+
+// Parameters each cmdlet accepts (a realistic subset). Anything else is refused like
+// PowerShell does: ParameterBindingException "A parameter cannot be found that matches …".
+type ParamType = 'string' | 'bool' | 'int' | 'strings' | 'size' | { enum: readonly string[]; nullable?: boolean };
+const OUTBOUND_PARAMS: Record<string, ParamType> = {
+  ConnectorType: { enum: ['OnPremises', 'Partner'] },
+  IsTransportRuleScoped: 'bool',
+  UseMXRecord: 'bool',
+  SmartHosts: 'strings',
+  TlsSettings: { enum: ['EncryptionOnly', 'CertificateValidation', 'DomainValidation'], nullable: true },
+  TlsDomain: 'string',
+  CloudServicesMailEnabled: 'bool',
+  Enabled: 'bool',
+  Comment: 'string',
+  RecipientDomains: 'strings',
+  RouteAllMessagesViaOnPremises: 'bool',
+  AllAcceptedDomains: 'bool',
+  SenderRewritingEnabled: 'bool',
+  TestMode: 'bool',
+};
+const INBOUND_PARAMS: Record<string, ParamType> = {
+  ConnectorType: { enum: ['OnPremises', 'Partner'] },
+  SenderDomains: 'strings',
+  SenderIPAddresses: 'strings',
+  RequireTls: 'bool',
+  TlsSenderCertificateName: 'string',
+  RestrictDomainsToCertificate: 'bool',
+  RestrictDomainsToIPAddresses: 'bool',
+  CloudServicesMailEnabled: 'bool',
+  TreatMessagesAsInternal: 'bool',
+  Enabled: 'bool',
+  Comment: 'string',
+};
+const RULE_PARAMS: Record<string, ParamType> = {
+  Priority: 'int',
+  Mode: { enum: ['Audit', 'AuditAndNotify', 'Enforce'] },
+  FromScope: { enum: ['InOrganization', 'NotInOrganization'], nullable: true },
+  SentToScope: { enum: ['InOrganization', 'NotInOrganization', 'ExternalPartner', 'ExternalNonPartner'], nullable: true },
+  FromMemberOf: 'strings',
+  SentTo: 'strings',
+  RouteMessageOutboundConnector: 'string',
+  ExceptIfHeaderContainsMessageHeader: 'string',
+  ExceptIfHeaderContainsWords: 'strings',
+  ExceptIfMessageTypeMatches: {
+    enum: ['OOF', 'AutoForward', 'Encrypted', 'Calendaring', 'PermissionControlled', 'Voicemail', 'Signed', 'ApprovalRequest', 'ReadReceipt'],
+    nullable: true,
+  },
+  ExceptIfMessageSizeOver: 'size',
+  StopRuleProcessing: 'bool',
+  Comments: 'string',
+  SetHeaderName: 'string',
+  SetHeaderValue: 'string',
+};
+const PARAMS: Record<Kind, Record<string, ParamType>> = {
+  OutboundConnector: OUTBOUND_PARAMS,
+  InboundConnector: INBOUND_PARAMS,
+  TransportRule: RULE_PARAMS,
+};
+
+function cmdletSchema(cmdlet: string): { verb: string; kind: Kind; params: Record<string, ParamType> } | undefined {
+  const m = /^(Get|New|Set|Remove|Enable|Disable)-(OutboundConnector|InboundConnector|TransportRule)$/i.exec(cmdlet);
+  if (!m) return undefined;
+  const verb = m[1]!.charAt(0).toUpperCase() + m[1]!.slice(1).toLowerCase();
+  const kind = (['OutboundConnector', 'InboundConnector', 'TransportRule'] as const).find((k) => k.toLowerCase() === m[2]!.toLowerCase())!;
+  if ((verb === 'Enable' || verb === 'Disable') && kind !== 'TransportRule') return undefined;
+  const own = PARAMS[kind];
+  switch (verb) {
+    case 'Get':
+      return { verb, kind, params: { Identity: 'string', ...(kind === 'TransportRule' ? { ResultSize: 'string', State: 'string' } : {}) } };
+    case 'New':
+      // New-TransportRule has -Enabled; New-*Connector have -Enabled among their own parameters.
+      return { verb, kind, params: { Name: 'string', ...own, ...(kind === 'TransportRule' ? { Enabled: 'bool' } : {}) } };
+    case 'Set':
+      // Set-TransportRule has NO -Enabled (Enable-/Disable-TransportRule do that).
+      return { verb, kind, params: { Identity: 'string', Name: 'string', ...own } };
+    case 'Remove':
+      return { verb, kind, params: { Identity: 'string', Confirm: 'bool' } };
+    case 'Enable':
+      return { verb, kind, params: { Identity: 'string' } };
+    case 'Disable':
+      return { verb, kind, params: { Identity: 'string', Confirm: 'bool' } };
+  }
+  return undefined;
+}
+
+class CmdletError extends Error {
+  constructor(
+    readonly status: number,
+    readonly exceptionClass: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function errId(): string {
+  return `Ex${randomBytes(3).toString('hex').toUpperCase()}`;
+}
+
+/** "150MB" → bytes; Exchange echoes "150 MB (157,286,400 bytes)". */
+function toBytes(v: Json): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return undefined;
+  const m = /^\s*([\d.]+)\s*(B|KB|MB|GB)?\s*$/i.exec(v);
+  if (!m) return undefined;
+  const mult = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 }[(m[2] ?? 'B').toUpperCase() as 'B'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+function sizeEcho(bytes: number): string {
+  const units: [string, number][] = [
+    ['GB', 1024 ** 3],
+    ['MB', 1024 ** 2],
+    ['KB', 1024],
+  ];
+  const [u, n] = units.find(([, n]) => bytes >= n) ?? ['B', 1];
+  const value = Number((bytes / n).toFixed(3));
+  return `${value} ${u} (${bytes.toLocaleString('en-US')} bytes)`;
+}
+
+function b64url(buf: Buffer | string): string {
+  return Buffer.from(buf).toString('base64url');
+}
+
+function decodeJwt(token: string): { header: Record<string, unknown>; payload: Record<string, unknown>; signed: string; signature: Buffer } | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    return {
+      header: JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as Record<string, unknown>,
+      payload: JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>,
+      signed: `${parts[0]}.${parts[1]}`,
+      signature: Buffer.from(parts[2]!, 'base64url'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function signJwtRs256(payload: Record<string, unknown>, key: KeyObject, kid: string): string {
+  const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }));
+  const body = b64url(JSON.stringify(payload));
+  const sig = cryptoSign('sha256', Buffer.from(`${header}.${body}`), key);
+  return `${header}.${body}.${b64url(sig)}`;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+export class FakeExchangeOnline {
+  /** http://127.0.0.1:P — use as SIGOPS_EXCHANGE_URL. */
+  exchangeUrl = '';
+  /** https://127.0.0.1:Q — use as SIGOPS_LOGIN_URL (trust `caCert`). */
+  loginUrl = '';
+  /** The GitHub Actions OIDC request URL (ACTIONS_ID_TOKEN_REQUEST_URL). */
+  githubOidcUrl = '';
+  /** The fake GitHub request token (ACTIONS_ID_TOKEN_REQUEST_TOKEN). */
+  readonly githubRequestToken = `ghs_${randomBytes(12).toString('hex')}`;
+  /** Subject the fake GitHub puts into OIDC tokens. */
+  githubSubject = 'repo:example/sigops-config:ref:refs/heads/main';
+  /** PEM of the login server's self-signed certificate: trust it (msal `ca`, NODE_EXTRA_CA_CERTS). */
+  readonly caCert: string;
+  /** Every InvokeCommand call, in order. */
+  readonly calls: LoggedCall[] = [];
+  /** Every token request: grant type and outcome. */
+  readonly tokenRequests: { tenantId: string; grantType: string; clientId: string; ok: boolean; error?: string }[] = [];
+  /** Hosts + paths requested, for "nothing but loopback" checks. */
+  readonly requests: string[] = [];
+
+  private readonly tlsKey: string;
+  private readonly tenants = new Map<string, FakeTenant>();
+  private readonly apps = new Map<string, FakeApp>();
+  private readonly tokens = new Map<string, { tenantId: string; clientId: string; expires: number; upn?: string }>();
+  private readonly deviceCodes = new Map<string, { tenantId: string; clientId: string; pending: number }>();
+  private readonly githubKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  private throttleQueue: ThrottleOptions[] = [];
+  private lag = 0;
+  private readonly pageSize: number;
+  private readonly pendingPolls: number;
+  private readonly deviceInterval: number;
+  private http: Server | undefined;
+  private https: Server | undefined;
+
+  constructor(options: FakeOptions = {}) {
+    const { key, cert } = selfSignedCertificate('127.0.0.1', ['IP:127.0.0.1', 'DNS:localhost']);
+    this.tlsKey = key;
+    this.caCert = cert;
+    this.pageSize = options.pageSize ?? 1000;
+    this.pendingPolls = options.deviceCodePendingPolls ?? 1;
+    this.deviceInterval = options.deviceCodeInterval ?? 0.05;
+  }
+
+  async start(): Promise<this> {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      this.handle(req, res).catch((err: unknown) => send(res, 500, { error: { code: 'InternalServerError', message: String(err) } }));
+    };
+    this.http = createHttpServer(handler);
+    this.https = createHttpsServer({ key: this.tlsKey, cert: this.caCert }, handler);
+    for (const s of [this.http, this.https]) await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    this.exchangeUrl = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
+    this.loginUrl = `https://127.0.0.1:${(this.https.address() as AddressInfo).port}`;
+    this.githubOidcUrl = `${this.exchangeUrl}/_apis/oidc/idtoken?api-version=2.0`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of [this.http, this.https]) {
+      if (!s) continue;
+      s.closeAllConnections();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  }
+
+  // ---- set-up ------------------------------------------------------------------------------
+
+  addTenant(tenantId: string): this {
+    const id = tenantId.toLowerCase();
+    if (!this.tenants.has(id)) {
+      this.tenants.set(id, { id, stores: { OutboundConnector: [], InboundConnector: [], TransportRule: [] }, exchangeRole: true });
+    }
+    return this;
+  }
+
+  registerApp(app: FakeApp): this {
+    this.apps.set(app.clientId, app);
+    return this;
+  }
+
+  /** Exchange Administrator role for the app in this tenant (false → 403 on InvokeCommand). */
+  setExchangeRole(tenantId: string, hasRole: boolean): void {
+    this.tenant(tenantId).exchangeRole = hasRole;
+  }
+
+  /** Writes from now on become visible to Get- only after `gets` reads of that kind. */
+  setReplicationLag(gets: number): void {
+    this.lag = gets;
+  }
+
+  /** The next `count` InvokeCommand requests are throttled. */
+  throttleNext(count: number, options: ThrottleOptions = {}): void {
+    for (let i = 0; i < count; i++) this.throttleQueue.push(options);
+  }
+
+  /** Puts an object straight into a tenant (visible at once), e.g. an admin's own connector. */
+  seed(tenantId: string, kind: Kind, record: FakeRecord): void {
+    const t = this.tenant(tenantId);
+    const full = this.complete(kind, { ...record }, t);
+    t.stores[kind].push({ committed: full, visible: full, visibleIn: 0 });
+    if (kind === 'TransportRule') this.renumber(t);
+  }
+
+  /** Current (committed) objects of a kind, as Get- would show them once replicated. */
+  objects(tenantId: string, kind: Kind): FakeRecord[] {
+    return this.tenant(tenantId)
+      .stores[kind].filter((e) => e.committed)
+      .map((e) => this.echo(kind, e.committed!));
+  }
+
+  object(tenantId: string, kind: Kind, name: string): FakeRecord | undefined {
+    return this.objects(tenantId, kind).find((r) => String(r.Name).toLowerCase() === name.toLowerCase());
+  }
+
+  /** Cmdlets that changed something, in order, e.g. "New-OutboundConnector sigops outbound". */
+  writes(tenantId?: string): string[] {
+    return this.calls
+      .filter((c) => c.status === 200 && !c.cmdlet.startsWith('Get-') && (!tenantId || c.tenantId === tenantId))
+      .map((c) => `${c.cmdlet} ${String(c.parameters.Name ?? c.parameters.Identity ?? '')}`);
+  }
+
+  private tenant(tenantId: string): FakeTenant {
+    const t = this.tenants.get(tenantId.toLowerCase());
+    if (!t) throw new Error(`fake: no tenant ${tenantId}`);
+    return t;
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    this.requests.push(`${req.headers.host ?? ''}${url.pathname}`);
+    const path = url.pathname;
+    let m: RegExpExecArray | null;
+    if (req.method === 'POST' && (m = /^\/adminapi\/beta\/([^/]+)\/InvokeCommand$/i.exec(path))) {
+      return this.invokeCommand(req, res, decodeURIComponent(m[1]!), url);
+    }
+    if (req.method === 'GET' && path === '/_apis/oidc/idtoken') return this.githubOidc(req, res, url);
+    if (req.method === 'GET' && path === '/common/discovery/instance') return this.instanceDiscovery(res, url);
+    if (req.method === 'GET' && (m = /^\/([^/]+)(?:\/v2\.0)?\/\.well-known\/openid-configuration$/.exec(path))) {
+      return this.openIdConfiguration(res, m[1]!);
+    }
+    if (req.method === 'POST' && (m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path))) return this.token(req, res, m[1]!);
+    if (req.method === 'POST' && (m = /^\/([^/]+)\/oauth2\/v2\.0\/devicecode$/.exec(path))) return this.deviceCode(req, res, m[1]!);
+    send(res, 404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
+  }
+
+  // ---- Entra ID ----------------------------------------------------------------------------
+
+  private instanceDiscovery(res: ServerResponse, url: URL): void {
+    const host = new URL(this.loginUrl).host;
+    const auth = url.searchParams.get('authorization_endpoint') ?? `${this.loginUrl}/common/oauth2/v2.0/authorize`;
+    const tenant = /^https:\/\/[^/]+\/([^/]+)/.exec(auth)?.[1] ?? 'common';
+    send(res, 200, {
+      tenant_discovery_endpoint: `${this.loginUrl}/${tenant}/v2.0/.well-known/openid-configuration`,
+      'api-version': '1.1',
+      metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
+    });
+  }
+
+  private openIdConfiguration(res: ServerResponse, tenant: string): void {
+    const base = `${this.loginUrl}/${tenant}`;
+    send(res, 200, {
+      token_endpoint: `${base}/oauth2/v2.0/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${this.loginUrl}/${tenant}/discovery/v2.0/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      issuer: `${this.loginUrl}/${tenant}/v2.0`,
+      request_uri_parameter_supported: false,
+      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+      device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
+      http_logout_supported: true,
+      frontchannel_logout_supported: true,
+      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'tid'],
+      kerberos_endpoint: `${base}/kerberos`,
+      tenant_region_scope: 'EU',
+      cloud_instance_name: 'microsoftonline.com',
+      cloud_graph_host_name: 'graph.windows.net',
+      msgraph_host: 'graph.microsoft.com',
+      rbac_url: 'https://pas.windows.net',
+    });
+  }
+
+  private aadError(res: ServerResponse, status: number, error: string, code: number, text: string): void {
+    const trace = randomUUID();
+    const correlation = randomUUID();
+    send(res, status, {
+      error,
+      error_description: `AADSTS${code}: ${text} Trace ID: ${trace} Correlation ID: ${correlation} Timestamp: ${new Date().toISOString().replace('T', ' ').slice(0, 19)}Z`,
+      error_codes: [code],
+      timestamp: new Date().toISOString().replace('T', ' ').slice(0, 19) + 'Z',
+      trace_id: trace,
+      correlation_id: correlation,
+      error_uri: `${this.loginUrl}/error?code=${code}`,
+    });
+  }
+
+  private async token(req: IncomingMessage, res: ServerResponse, tenantPath: string): Promise<void> {
+    const form = new URLSearchParams(await readBody(req));
+    const grantType = form.get('grant_type') ?? '';
+    const clientId = form.get('client_id') ?? '';
+    const tenantId = tenantPath.toLowerCase();
+    const log = (ok: boolean, error?: string): void => {
+      this.tokenRequests.push({ tenantId, grantType, clientId, ok, ...(error ? { error } : {}) });
+    };
+    if (!this.tenants.has(tenantId)) {
+      log(false, 'AADSTS90002');
+      return this.aadError(res, 400, 'invalid_request', 90002, `Tenant '${tenantPath}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+    }
+    const app = this.apps.get(clientId);
+    if (!app) {
+      log(false, 'AADSTS700016');
+      return this.aadError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantPath}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
+    }
+    // msal sends the short form; the RFC 8628 URN is accepted too, as Entra does.
+    if (grantType === 'device_code' || grantType === 'urn:ietf:params:oauth:grant-type:device_code') return this.deviceCodeToken(res, form, tenantId, app, log);
+    if (grantType !== 'client_credentials') {
+      log(false, 'AADSTS70003');
+      return this.aadError(res, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`);
+    }
+    const scope = form.get('scope') ?? '';
+    if (!scope.split(' ').includes(EXCHANGE_SCOPE)) {
+      log(false, 'AADSTS1002012');
+      return this.aadError(res, 400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.`);
+    }
+    const secret = form.get('client_secret');
+    const assertion = form.get('client_assertion');
+    if (secret !== null) {
+      if (!app.secret || secret !== app.secret) {
+        log(false, 'AADSTS7000215');
+        return this.aadError(res, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`);
+      }
+    } else if (assertion !== null) {
+      if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+        log(false, 'AADSTS700024');
+        return this.aadError(res, 400, 'invalid_client', 700024, 'Client assertion type is not valid.');
+      }
+      const problem = this.checkAssertion(assertion, app, `${this.loginUrl}/${tenantPath}/oauth2/v2.0/token`);
+      if (problem) {
+        log(false, `AADSTS${problem.code}`);
+        return this.aadError(res, 401, 'invalid_client', problem.code, problem.text);
+      }
+    } else {
+      log(false, 'AADSTS7000218');
+      return this.aadError(res, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    }
+    log(true);
+    send(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: this.issueToken(tenantId, clientId) });
+  }
+
+  private issueToken(tenantId: string, clientId: string, upn?: string): string {
+    const token = `fake.${randomBytes(24).toString('base64url')}`;
+    this.tokens.set(token, { tenantId, clientId, expires: Date.now() + 3_600_000, ...(upn ? { upn } : {}) });
+    return token;
+  }
+
+  private checkAssertion(assertion: string, app: FakeApp, audience: string): { code: number; text: string } | undefined {
+    const jwt = decodeJwt(assertion);
+    if (!jwt) return { code: 50027, text: 'JWT token is invalid or malformed.' };
+    const now = Date.now() / 1000;
+    if (typeof jwt.payload.exp !== 'number' || jwt.payload.exp < now) return { code: 700024, text: 'Client assertion is not within its valid time range.' };
+    if (jwt.payload.iss === GITHUB_ISSUER) {
+      // Workload identity federation: a GitHub Actions token for the configured subject.
+      const ok = cryptoVerify('sha256', Buffer.from(jwt.signed), this.githubKey.publicKey, jwt.signature);
+      if (!ok) return { code: 700213, text: 'No matching federated identity record found for presented assertion: signature invalid.' };
+      if (jwt.payload.aud !== 'api://AzureADTokenExchange') return { code: 700212, text: `No matching federated identity record found for presented assertion audience '${String(jwt.payload.aud)}'.` };
+      if (!app.federatedSubjects?.includes(String(jwt.payload.sub))) {
+        return { code: 70021, text: `No matching federated identity record found for presented assertion. Assertion Issuer: '${GITHUB_ISSUER}'. Assertion Subject: '${String(jwt.payload.sub)}'. Assertion Audience: 'api://AzureADTokenExchange'.` };
+      }
+      return undefined;
+    }
+    // Certificate credential: x5t#S256 (SHA-256) or x5t (SHA-1) names one of the app's certificates.
+    if (jwt.payload.iss !== app.clientId || jwt.payload.sub !== app.clientId) return { code: 700023, text: 'Client assertion audience/issuer claim does not match.' };
+    if (jwt.payload.aud !== audience) return { code: 700024, text: `Client assertion audience claim does not match Realm issuer. Expected ${audience}.` };
+    const s256 = typeof jwt.header['x5t#S256'] === 'string' ? Buffer.from(jwt.header['x5t#S256'], 'base64url').toString('hex') : undefined;
+    const s1 = typeof jwt.header.x5t === 'string' ? Buffer.from(jwt.header.x5t, 'base64url').toString('hex') : undefined;
+    for (const pem of app.certificates ?? []) {
+      const cert = new X509Certificate(pem);
+      const f256 = cert.fingerprint256.replaceAll(':', '').toLowerCase();
+      const f1 = cert.fingerprint.replaceAll(':', '').toLowerCase();
+      if (s256 !== f256 && s1 !== f1) continue;
+      const key = createPublicKey(pem);
+      const data = Buffer.from(jwt.signed);
+      const ok =
+        jwt.header.alg === 'PS256'
+          ? cryptoVerify('sha256', data, { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: cryptoConstants.RSA_PSS_SALTLEN_AUTO }, jwt.signature)
+          : cryptoVerify('sha256', data, key, jwt.signature);
+      return ok ? undefined : { code: 7000274, text: 'Key was found, but use of the key to verify the signature failed.' };
+    }
+    return { code: 700027, text: `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${(s256 ?? s1 ?? '').toUpperCase()}']` };
+  }
+
+  private async deviceCode(req: IncomingMessage, res: ServerResponse, tenantPath: string): Promise<void> {
+    const form = new URLSearchParams(await readBody(req));
+    const clientId = form.get('client_id') ?? '';
+    const tenantId = tenantPath.toLowerCase();
+    if (!this.tenants.has(tenantId)) return this.aadError(res, 400, 'invalid_request', 90002, `Tenant '${tenantPath}' not found.`);
+    const app = this.apps.get(clientId);
+    if (!app) return this.aadError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantPath}'.`);
+    if (!app.publicClient) return this.aadError(res, 400, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    const deviceCode = randomBytes(24).toString('base64url');
+    const userCode = randomBytes(4).toString('hex').toUpperCase().slice(0, 9);
+    this.deviceCodes.set(deviceCode, { tenantId, clientId, pending: this.pendingPolls });
+    send(res, 200, {
+      user_code: userCode,
+      device_code: deviceCode,
+      verification_uri: 'https://microsoft.com/devicelogin',
+      expires_in: 900,
+      interval: this.deviceInterval,
+      message: `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${userCode} to authenticate.`,
+    });
+  }
+
+  private deviceCodeToken(
+    res: ServerResponse,
+    form: URLSearchParams,
+    tenantId: string,
+    app: FakeApp,
+    log: (ok: boolean, error?: string) => void,
+  ): void {
+    const entry = this.deviceCodes.get(form.get('device_code') ?? '');
+    if (!entry || entry.clientId !== app.clientId || entry.tenantId !== tenantId) {
+      log(false, 'AADSTS70000');
+      return this.aadError(res, 400, 'invalid_grant', 70000, 'The provided value for the input parameter device_code is not valid.');
+    }
+    if (entry.pending > 0) {
+      entry.pending--;
+      log(false, 'authorization_pending');
+      return this.aadError(res, 400, 'authorization_pending', 70016, 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.');
+    }
+    this.deviceCodes.delete(form.get('device_code') ?? '');
+    log(true);
+    const now = Math.floor(Date.now() / 1000);
+    const oid = randomUUID();
+    const upn = `admin@${tenantId.slice(0, 8)}.onmicrosoft.com`;
+    const idToken = [
+      b64url(JSON.stringify({ alg: 'none', typ: 'JWT' })),
+      b64url(
+        JSON.stringify({
+          aud: app.clientId,
+          iss: `${this.loginUrl}/${tenantId}/v2.0`,
+          iat: now,
+          nbf: now,
+          exp: now + 3600,
+          name: 'Exchange Admin',
+          oid,
+          preferred_username: upn,
+          sub: randomUUID(),
+          tid: tenantId,
+          ver: '2.0',
+        }),
+      ),
+      '',
+    ].join('.');
+    send(res, 200, {
+      token_type: 'Bearer',
+      scope: `${EXCHANGE_SCOPE.replace('/.default', '/Exchange.Manage')}`,
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: this.issueToken(tenantId, app.clientId, upn),
+      id_token: idToken,
+      client_info: b64url(JSON.stringify({ uid: oid, utid: tenantId })),
+    });
+  }
+
+  private githubOidc(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (req.headers.authorization?.toLowerCase() !== `bearer ${this.githubRequestToken}`.toLowerCase()) {
+      return send(res, 401, { message: 'Bad credentials' });
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const token = signJwtRs256(
+      {
+        jti: randomUUID(),
+        sub: this.githubSubject,
+        aud: url.searchParams.get('audience') ?? 'https://github.com/example',
+        iss: GITHUB_ISSUER,
+        nbf: now - 5,
+        iat: now,
+        exp: now + 300,
+        repository: this.githubSubject.split(':')[1] ?? '',
+      },
+      this.githubKey.privateKey,
+      'fake-github',
+    );
+    send(res, 200, { count: 1, value: token });
+  }
+
+  // ---- Exchange Online ---------------------------------------------------------------------
+
+  private async invokeCommand(req: IncomingMessage, res: ServerResponse, tenantPath: string, url: URL): Promise<void> {
+    const raw = await readBody(req);
+    const tenantId = tenantPath.toLowerCase();
+    let cmdlet = '';
+    let parameters: Record<string, Json> = {};
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      this.calls.push({ tenantId, cmdlet, parameters, status });
+      send(res, status, body, headers);
+    };
+    const fail = (status: number, code: string, message: string, exceptionClass?: string, detail?: string): void => {
+      reply(status, {
+        error: {
+          code,
+          message,
+          details: exceptionClass ? [{ message: `${errId()}|${exceptionClass}|${detail ?? message}` }] : [],
+          innererror: { message, type: exceptionClass ?? code },
+        },
+      });
+    };
+    try {
+      const body = JSON.parse(raw) as { CmdletInput?: { CmdletName?: unknown; Parameters?: unknown } };
+      cmdlet = String(body.CmdletInput?.CmdletName ?? '');
+      parameters = (body.CmdletInput?.Parameters ?? {}) as Record<string, Json>;
+    } catch {
+      return fail(400, 'BadRequest', 'The request body is not valid JSON.');
+    }
+    const auth = req.headers.authorization ?? '';
+    const token = /^Bearer (.+)$/i.exec(auth)?.[1];
+    const grant = token ? this.tokens.get(token) : undefined;
+    if (!grant || grant.expires < Date.now()) {
+      res.setHeader('WWW-Authenticate', `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", authorization_uri="${this.loginUrl}/common/oauth2/authorize", error="invalid_token"`);
+      return fail(401, 'Unauthorized', 'The access token is missing, invalid or expired.');
+    }
+    if (grant.tenantId !== tenantId) return fail(401, 'Unauthorized', `The access token was issued for another tenant (${grant.tenantId}).`);
+    // App-only tokens route by the tenant's system mailbox, delegated ones by the admin's own.
+    const expectedAnchor = grant.upn ? `UPN:${grant.upn}` : `APP:SystemMailbox{${SYSTEM_MAILBOX_GUID}}@${tenantPath}`;
+    if ((req.headers['x-anchormailbox'] ?? '') !== expectedAnchor) {
+      return fail(400, 'BadRequest', `The X-AnchorMailbox header must be ${expectedAnchor}.`, 'Microsoft.Exchange.Management.AdminApiProvider.AnchorMailboxException');
+    }
+    const tenant = this.tenants.get(tenantId);
+    if (!tenant) return fail(404, 'NotFound', `Tenant ${tenantPath} has no Exchange Online organization.`);
+    if (!tenant.exchangeRole) {
+      return fail(403, 'Forbidden', "The user or application doesn't have the required role to run this cmdlet.", 'Microsoft.Exchange.Configuration.Tasks.CmdletAccessDeniedException', `The term '${cmdlet}' is not accessible: no management role assignment grants it to this application.`);
+    }
+    const throttle = this.throttleQueue.shift();
+    if (throttle) {
+      if (throttle.concurrency) {
+        return fail(429, 'TooManyRequests', 'Too many concurrent requests.', 'Microsoft.Exchange.Management.AdminApiProvider.Throttling.ThrottlingException', 'The request was rejected because there are too many concurrent requests for this application. MaxConcurrency reached, retry later.');
+      }
+      const status = throttle.status ?? 429;
+      const headers = { 'Retry-After': String(throttle.retryAfterSeconds ?? 1) };
+      this.calls.push({ tenantId, cmdlet, parameters, status });
+      return send(
+        res,
+        status,
+        status === 429
+          ? { error: { code: 'TooManyRequests', message: 'Too many requests. Please retry after some time.', details: [] } }
+          : { error: { code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.', details: [] } },
+        headers,
+      );
+    }
+    try {
+      const values = this.run(tenant, cmdlet, parameters);
+      const skip = Number(url.searchParams.get('$skiptoken') ?? '0');
+      const page = values.slice(skip, skip + this.pageSize);
+      const out: Record<string, unknown> = {
+        '@odata.context': `${this.exchangeUrl}/adminapi/beta/${tenantPath}/$metadata#Collection(Exchange.GenericHashTable)`,
+        'adminapi.warnings@odata.type': '#Collection(String)',
+        '@adminapi.warnings': [],
+        value: page,
+      };
+      if (skip + this.pageSize < values.length) {
+        out['@odata.nextLink'] = `${this.exchangeUrl}/adminapi/beta/${tenantPath}/InvokeCommand?$skiptoken=${skip + this.pageSize}`;
+      }
+      reply(200, out);
+    } catch (err) {
+      if (!(err instanceof CmdletError)) throw err;
+      fail(err.status, err.status === 404 ? 'NotFound' : 'BadRequest', err.message, err.exceptionClass, err.message);
+    }
+  }
+
+  private run(tenant: FakeTenant, cmdlet: string, rawParams: Record<string, Json>): FakeRecord[] {
+    const schema = cmdletSchema(cmdlet);
+    if (!schema) {
+      throw new CmdletError(400, 'System.Management.Automation.CommandNotFoundException', `The term '${cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program.`);
+    }
+    // PowerShell binds parameter names case-insensitively.
+    const params: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(rawParams)) {
+      const name = Object.keys(schema.params).find((p) => p.toLowerCase() === k.toLowerCase());
+      if (!name) {
+        throw new CmdletError(400, 'System.Management.Automation.ParameterBindingException', `A parameter cannot be found that matches parameter name '${k}'.`);
+      }
+      params[name] = this.coerce(name, schema.params[name]!, v);
+    }
+    const { verb, kind } = schema;
+    const store = tenant.stores[kind];
+    const find = (identity: Json | undefined, visibleOnly: boolean): Entry | undefined => {
+      const id = String(identity ?? '').toLowerCase();
+      return store.find((e) => {
+        const r = visibleOnly ? e.visible : e.committed;
+        return r && (String(r.Name).toLowerCase() === id || String(r.Guid).toLowerCase() === id || String(r.Identity).toLowerCase() === id);
+      });
+    };
+    const notFound = (identity: Json | undefined): CmdletError =>
+      new CmdletError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The operation couldn't be performed because object '${String(identity)}' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.PROD.OUTLOOK.COM'.`);
+    const write = (entry: Entry, record: FakeRecord | undefined): void => {
+      entry.committed = record;
+      if (this.lag > 0) entry.visibleIn = this.lag;
+      else entry.visible = record;
+    };
+
+    switch (verb) {
+      case 'Get': {
+        // A read advances replication of this kind by one step.
+        for (const e of store) {
+          if (e.visibleIn > 0 && --e.visibleIn === 0) e.visible = e.committed;
+        }
+        const visible = store.filter((e) => e.visible).map((e) => this.echo(kind, e.visible!));
+        if (params.Identity !== undefined) {
+          const e = find(params.Identity, true);
+          if (!e) throw notFound(params.Identity);
+          return [this.echo(kind, e.visible!)];
+        }
+        return kind === 'TransportRule' ? visible.sort((a, b) => Number(a.Priority) - Number(b.Priority)) : visible;
+      }
+      case 'New': {
+        const name = params.Name;
+        if (typeof name !== 'string' || !name) throw new CmdletError(400, 'System.Management.Automation.ParameterBindingException', "Cannot process command because of one or more missing mandatory parameters: Name.");
+        if (find(name, false)) {
+          throw new CmdletError(400, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectAlreadyExistsException', `A ${kind === 'TransportRule' ? 'transport rule' : kind === 'OutboundConnector' ? 'outbound connector' : 'inbound connector'} with the name '${name}' already exists.`);
+        }
+        const record = this.complete(kind, { ...params }, tenant);
+        this.validate(tenant, kind, record);
+        const entry: Entry = { committed: undefined, visible: undefined, visibleIn: 0 };
+        store.push(entry);
+        write(entry, record);
+        if (kind === 'TransportRule') this.placeRule(tenant, entry, params.Priority);
+        return [this.echo(kind, record)];
+      }
+      case 'Set': {
+        const entry = find(params.Identity, false);
+        if (!entry) throw notFound(params.Identity);
+        const { Identity: _i, ...changes } = params;
+        const record: FakeRecord = { ...entry.committed!, ...changes, WhenChanged: new Date().toISOString() };
+        if (changes.Name !== undefined) record.Identity = changes.Name;
+        this.validate(tenant, kind, record);
+        write(entry, record);
+        if (kind === 'TransportRule' && changes.Priority !== undefined) this.placeRule(tenant, entry, changes.Priority);
+        return [];
+      }
+      case 'Remove': {
+        const entry = find(params.Identity, false);
+        if (!entry) throw notFound(params.Identity);
+        if (kind === 'OutboundConnector') {
+          const user = tenant.stores.TransportRule.find(
+            (e) => e.committed && String(e.committed.RouteMessageOutboundConnector ?? '').toLowerCase() === String(entry.committed!.Name).toLowerCase(),
+          );
+          if (user) {
+            throw new CmdletError(400, 'Microsoft.Exchange.Management.Tasks.OutboundConnectorInUseException', `The outbound connector '${String(entry.committed!.Name)}' is used by transport rule '${String(user.committed!.Name)}' and can't be removed.`);
+          }
+        }
+        write(entry, undefined);
+        if (kind === 'TransportRule') this.renumber(tenant);
+        return [];
+      }
+      case 'Enable':
+      case 'Disable': {
+        const entry = find(params.Identity, false);
+        if (!entry) throw notFound(params.Identity);
+        write(entry, { ...entry.committed!, State: verb === 'Enable' ? 'Enabled' : 'Disabled', WhenChanged: new Date().toISOString() });
+        return [];
+      }
+    }
+    throw new Error(`unhandled verb ${verb}`);
+  }
+
+  private coerce(name: string, type: ParamType, v: Json): Json {
+    const bad = (): CmdletError =>
+      new CmdletError(400, 'System.Management.Automation.ParameterBindingException', `Cannot bind parameter '${name}'. Cannot convert value "${JSON.stringify(v)}" to the type required by the parameter.`);
+    if (v === null) {
+      if (typeof type === 'object' && !type.nullable) throw bad();
+      return null;
+    }
+    if (type === 'bool') {
+      if (typeof v !== 'boolean') throw bad();
+      return v;
+    }
+    if (type === 'int') {
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw bad();
+      return v;
+    }
+    if (type === 'strings') {
+      if (typeof v === 'string') return [v];
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad();
+      return v;
+    }
+    if (type === 'size') {
+      const bytes = toBytes(v);
+      if (bytes === undefined) throw bad();
+      return bytes;
+    }
+    if (type === 'string') {
+      if (typeof v !== 'string') throw bad();
+      return v;
+    }
+    if (typeof v !== 'string') throw bad();
+    const match = type.enum.find((e) => e.toLowerCase() === v.toLowerCase());
+    if (!match) throw bad();
+    return match;
+  }
+
+  private complete(kind: Kind, record: FakeRecord, tenant: FakeTenant): FakeRecord {
+    const name = String(record.Name ?? '');
+    const now = new Date().toISOString();
+    const common = { Identity: name, Guid: randomUUID(), WhenCreated: now, WhenChanged: now, OrganizationId: tenant.id };
+    if (kind === 'TransportRule') {
+      const { Enabled, ...rest } = record;
+      return { Mode: 'Enforce', StopRuleProcessing: false, Priority: 0, ...common, ...rest, State: Enabled === false ? 'Disabled' : 'Enabled' };
+    }
+    return { Enabled: true, ...common, ...record };
+  }
+
+  private validate(tenant: FakeTenant, kind: Kind, r: FakeRecord): void {
+    const invalid = (text: string): CmdletError => new CmdletError(400, 'Microsoft.Exchange.Management.Tasks.ConnectorValidationException', text);
+    if (kind === 'OutboundConnector') {
+      if (r.UseMXRecord === false && !(Array.isArray(r.SmartHosts) && r.SmartHosts.length)) throw invalid('SmartHosts must be specified when UseMXRecord is false.');
+      if (r.TlsSettings === 'DomainValidation' && !r.TlsDomain) throw invalid('TlsDomain must be specified when TlsSettings is DomainValidation.');
+    }
+    if (kind === 'InboundConnector' && r.ConnectorType === 'OnPremises') {
+      if (!r.TlsSenderCertificateName && !(Array.isArray(r.SenderIPAddresses) && r.SenderIPAddresses.length)) {
+        throw invalid('An on-premises inbound connector needs SenderIPAddresses or TlsSenderCertificateName.');
+      }
+    }
+    if (kind === 'TransportRule' && typeof r.RouteMessageOutboundConnector === 'string') {
+      // Resolved against what this replica already sees: a connector created a moment ago may be missing.
+      const target = r.RouteMessageOutboundConnector.toLowerCase();
+      const seen = tenant.stores.OutboundConnector.some((e) => e.visible && String(e.visible.Name).toLowerCase() === target);
+      if (!seen) {
+        throw new CmdletError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The outbound connector '${r.RouteMessageOutboundConnector}' couldn't be found.`);
+      }
+    }
+  }
+
+  /** Rule priorities are contiguous 0..n-1; inserting at p shifts the rules below. */
+  private placeRule(tenant: FakeTenant, entry: Entry, priority: Json | undefined): void {
+    const store = tenant.stores.TransportRule;
+    const others = store.filter((e) => e !== entry && e.committed).sort((a, b) => Number(a.committed!.Priority) - Number(b.committed!.Priority));
+    const p = typeof priority === 'number' ? Math.max(0, Math.min(priority, others.length)) : others.length;
+    others.splice(p, 0, entry);
+    others.forEach((e, i) => {
+      if (e.committed && e.committed.Priority !== i) {
+        e.committed = { ...e.committed, Priority: i };
+        if (e.visibleIn === 0) e.visible = e.committed;
+      }
+    });
+  }
+
+  private renumber(tenant: FakeTenant): void {
+    const live = tenant.stores.TransportRule.filter((e) => e.committed).sort((a, b) => Number(a.committed!.Priority) - Number(b.committed!.Priority));
+    live.forEach((e, i) => {
+      if (e.committed!.Priority !== i) {
+        e.committed = { ...e.committed!, Priority: i };
+        if (e.visibleIn === 0) e.visible = e.committed;
+      }
+    });
+  }
+
+  /** How Get- shows a stored object: sizes and address spaces in Exchange's own formats. */
+  private echo(kind: Kind, r: FakeRecord): FakeRecord {
+    const out: FakeRecord = { ...r };
+    if (kind === 'TransportRule' && typeof r.ExceptIfMessageSizeOver === 'number') out.ExceptIfMessageSizeOver = sizeEcho(r.ExceptIfMessageSizeOver);
+    if (kind === 'InboundConnector' && Array.isArray(r.SenderDomains)) out.SenderDomains = r.SenderDomains.map((d) => `smtp:${String(d)};1`);
+    return out;
+  }
+}
+
+/** Writes `key + cert` PEM into a temp file, the way SIGOPS_CLIENT_CERTIFICATE expects it. */
+export function writeClientCertificate(dir: string): { path: string; cert: string } {
+  const { key, cert } = selfSignedCertificate('sigops-test-client');
+  const path = join(dir, 'client.pem');
+  writeFileSync(path, `${key}${cert}`);
+  return { path, cert };
+}
