@@ -87,8 +87,8 @@ describe('bundled action, pull_request, without Exchange', () => {
     assert.equal(gh.comments.get(12)!.length, 0);
     const warning = r.annotations.find((a) => a.includes('plan comment not written'));
     assert.ok(warning?.startsWith('::warning'), r.annotations.join('\n'));
-    assert.match(warning, /403 Resource not accessible by integration/);
-    assert.match(warning, /fork/);
+    assert.match(warning ?? "", /403 Resource not accessible by integration/);
+    assert.match(warning ?? "", /fork/);
     assert.match(r.summary, /plan skipped/);
     assert.match(r.summary, /comes from a fork/);
     assert.match(r.summary, /could not be written/);
@@ -108,8 +108,8 @@ describe('bundled action, pull_request, without Exchange', () => {
     assert.equal(r.code, 1);
     const err = r.annotations.find((a) => a.includes('401'));
     assert.ok(err?.startsWith('::error'), r.stdout);
-    assert.match(err, /401 Bad credentials/);
-    assert.match(err, /github-token/);
+    assert.match(err ?? "", /401 Bad credentials/);
+    assert.match(err ?? "", /github-token/);
     assert.match(r.summary, /could not be written: GitHub API: cannot list the comments of pull request #13: 401 Bad credentials/);
   });
 
@@ -129,7 +129,7 @@ describe('bundled action, pull_request, without Exchange', () => {
     assert.equal(r.code, 1);
     const err = r.annotations.find((a) => a.includes('422'));
     assert.ok(err?.startsWith('::error'), r.stdout);
-    assert.match(err, /cannot create the plan comment on pull request #14: 422 Validation Failed \(Body cannot be blank\)/);
+    assert.match(err ?? "", /cannot create the plan comment on pull request #14: 422 Validation Failed \(Body cannot be blank\)/);
   });
 
   test('a same-repository pull request without Exchange credentials fails and says which inputs to set', async () => {
