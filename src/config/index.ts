@@ -12,7 +12,7 @@ import {
   MAX_DIRECTORY_BYTES, MAX_FILE_BYTES, nodeAt, nodePosition, parseYaml, readTextFile, type Sink, type YamlFile,
 } from './source.ts';
 import { SCHEMA_DIR, validateSchema } from './schema.ts';
-import { analyzeTemplate, editDistance, type TemplateVariable } from '../signature/index.ts';
+import { analyzeTemplate, closestName, type TemplateVariable } from '../signature/index.ts';
 import { directoryFromData, type DirectoryFileData } from '../directory/index.ts';
 import { readFileSync } from 'node:fs';
 
@@ -79,12 +79,7 @@ async function isFile(abs: string): Promise<boolean> {
 }
 
 function suggestion(name: string, options: Iterable<string>): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const o of options) {
-    const d = editDistance(name.toLowerCase(), o.toLowerCase());
-    if (d < bestD) { bestD = d; best = o; }
-  }
+  const best = closestName(name, options);
   return best ? ` (did you mean '${best}'?)` : '';
 }
 
@@ -115,6 +110,10 @@ interface LoadedTenant {
   readonly tenant: Tenant;
   readonly yaml: YamlFile;
   readonly data: Record<string, unknown>;
+  /** Passed the schema: only such tenants end up in a ConfigRepo. */
+  readonly valid: boolean;
+  /** The directory reference is usable (always, for a valid tenant). */
+  readonly directoryKnown: boolean;
 }
 
 interface LoadedDirectory {
@@ -206,22 +205,26 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
     const text = await readTextFile(join(abs, file), file, MAX_FILE_BYTES, out);
     if (text === undefined) return undefined;
     const y = parseYaml(text, file, out);
-    if (!y || !validateSchema(y, 'tenant', out)) return undefined;
-    return y;
+    if (!y) return undefined;
+    return { y, valid: validateSchema(y, 'tenant', out) };
   }));
 
+  // Schema-invalid tenants are still built (defensively) so that the cross-file checks can
+  // report their other problems in the same run; they never reach a ConfigRepo.
+  let allTenantsValid = tenantEntries !== undefined;
   const tenants: LoadedTenant[] = [];
   for (let i = 0; i < tenantFiles.length; i++) {
-    const y = parsed[i];
+    const p = parsed[i];
     const file = tenantFiles[i]!;
     const slug = file.slice('tenants/'.length, -'.yaml'.length);
     if (!SLUG.test(slug)) {
       out.error(file, TOP, 'invalid-slug', `tenant file name '${slug}.yaml' must be lower-case letters, digits, '-' or '_' (the name is the tenant's slug)`);
+      allTenantsValid = false;
       continue;
     }
-    if (!y) continue;
-    const t = tenantFromData(slug, y, out);
-    if (t) tenants.push(t);
+    if (!p || !p.valid) allTenantsValid = false;
+    if (!p || p.y.data === null || typeof p.y.data !== 'object' || Array.isArray(p.y.data)) continue;
+    tenants.push(tenantFromData(slug, p.y, p.valid));
   }
 
   // ---- directories -----------------------------------------------------------------------
@@ -233,14 +236,20 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
         const text = await readTextFile(join(abs, file), file, MAX_DIRECTORY_BYTES, out);
         if (text === undefined) return undefined;
         const y = parseYaml(text, file, out);
-        if (!y || !validateSchema(y, 'directory', out)) return undefined;
-        const data = y.data as DirectoryFileData;
+        if (!y) return undefined;
+        const valid = validateSchema(y, 'directory', out);
+        const raw = (y.data ?? {}) as { users?: unknown };
+        const users = Array.isArray(raw.users)
+          ? raw.users.map((u) => (u !== null && typeof u === 'object' && !Array.isArray(u) ? (u as Record<string, unknown>) : {}))
+          : [];
+        const data: DirectoryFileData = { users };
         const { directory, duplicates } = directoryFromData(data);
         for (const d of duplicates) {
           const first = nodePosition(y, nodeAt(y, ['users', d.firstIndex, 'email']));
           out.error(file, nodePosition(y, nodeAt(y, ['users', d.index, 'email'])), 'duplicate-user',
             `user ${d.email} is listed twice (first at line ${first.line}); keep one entry per address`);
         }
+        if (!valid) return undefined;
         const attributes = new Set<string>(['email', 'displayName', 'memberOf']);
         for (const u of data.users) for (const k of Object.keys(u)) attributes.add(k);
         return { directory, yaml: y, data, attributes };
@@ -250,7 +259,8 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
     return p;
   };
   const tenantDirectories = new Map<string, LoadedDirectory | undefined>();
-  await Promise.all(tenants.map(async ({ tenant, yaml }) => {
+  await Promise.all(tenants.map(async ({ tenant, yaml, directoryKnown }) => {
+    if (!directoryKnown) return;
     const src = tenant.directory;
     const file = src.source === 'file' ? src.file : src.snapshot;
     if (!(await isFile(join(abs, file)))) {
@@ -273,9 +283,9 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
   for (const lt of tenants) checkRules(lt, templates, tenantDirectories.get(lt.tenant.slug), used, out);
 
   // Users whose address is outside the tenant's domains can never be matched.
-  for (const { tenant } of tenants) {
+  for (const { tenant, valid } of tenants) {
     const d = tenantDirectories.get(tenant.slug);
-    if (!d) continue;
+    if (!d || !valid) continue;
     const domains = new Set(tenant.domains);
     d.data.users.forEach((u, i) => {
       const email = String(u.email ?? '').toLowerCase();
@@ -291,6 +301,7 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
   for (const t of templates.values()) {
     if (!t.valid) continue;
     if (!used.has(t.name)) {
+      if (!allTenantsValid) continue; // a broken tenant file may be the one using it
       out.warn(t.htmlFile!, TOP, 'unused-template', `template '${t.name}' is not used by any rule; reference it from a rule or remove it`);
       continue;
     }
@@ -330,76 +341,113 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
     }
     return Object.freeze({
       root: abs,
-      tenants: Object.freeze(tenants.map((t) => t.tenant)),
+      tenants: Object.freeze(tenants.filter((t) => t.valid).map((t) => t.tenant)),
       templates: templateMap,
       directories,
     });
   });
 }
 
-function parseHostPort(s: string): HostPort | undefined {
+function parseHostPort(s: string): HostPort {
   const m = /^(.*?)(?::(\d+))?$/.exec(s);
-  if (!m) return undefined;
-  const port = m[2] === undefined ? 25 : Number(m[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { host: m[1]!.toLowerCase(), port };
+  const port = m?.[2] === undefined ? 25 : Number(m[2]);
+  return { host: (m?.[1] ?? s).toLowerCase(), port };
 }
 
-/** Builds the Tenant model from schema-valid data; reports what the schema cannot express. */
-function tenantFromData(slug: string, y: YamlFile, out: Collector): LoadedTenant | undefined {
-  const d = y.data as Record<string, unknown>;
+function obj(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Strings of a string-or-list value; anything else is dropped (the schema reports it). */
+function strings(v: unknown): string[] | undefined {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return undefined;
+}
+
+const ATTRIBUTE_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DIRECTORY_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$)).+\.yaml$/;
+
+function validDate(s: string | undefined): s is string {
+  if (s === undefined || !DATE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+}
+
+/**
+ * Builds the Tenant model. For schema-valid data this is exact; for invalid data it is a
+ * best effort (wrong types dropped) used only to run the cross-file checks.
+ */
+function tenantFromData(slug: string, y: YamlFile, valid: boolean): LoadedTenant {
+  const d = obj(y.data);
   const file = y.file;
-  const ex = d.exchange as Record<string, unknown>;
-  const deliverTo = parseHostPort(String(ex.deliverTo));
-  if (!deliverTo) {
-    out.error(file, nodePosition(y, nodeAt(y, ['exchange', 'deliverTo'])), 'invalid-value',
-      `exchange.deliverTo '${String(ex.deliverTo)}' has a port outside 1-65535; write host or host:port`);
-    return undefined;
-  }
+  const ex = obj(d.exchange);
   const sendersRaw = ex.senders ?? 'all';
-  const senders: SenderScope = sendersRaw === 'all'
-    ? { kind: 'all' }
-    : { kind: 'memberOf', group: String((sendersRaw as Record<string, unknown>).memberOf).toLowerCase() };
-  const dir = d.directory as Record<string, unknown>;
-  const directory: DirectorySource = dir.source === 'file'
-    ? { source: 'file', file: String(dir.file) }
-    : { source: 'graph', snapshot: typeof dir.snapshot === 'string' ? dir.snapshot : `directory/${slug}.graph.yaml` };
-  const rules: Rule[] = (d.rules as Record<string, unknown>[]).map((r, i) => {
-    const when = (r.when ?? {}) as Record<string, unknown>;
+  const group = str(obj(sendersRaw).memberOf);
+  const senders: SenderScope = group !== undefined ? { kind: 'memberOf', group: group.toLowerCase() } : { kind: 'all' };
+  const dir = obj(d.directory);
+  const dirFile = str(dir.file);
+  const snapshot = str(dir.snapshot) ?? `directory/${slug}.graph.yaml`;
+  const directory: DirectorySource = dir.source === 'graph'
+    ? { source: 'graph', snapshot }
+    : { source: 'file', file: dirFile ?? '' };
+  const directoryKnown = valid || (dir.source === 'file' && dirFile !== undefined && DIRECTORY_PATH.test(dirFile)) ||
+    (dir.source === 'graph' && DIRECTORY_PATH.test(snapshot));
+  const rawRules = Array.isArray(d.rules) ? d.rules : [];
+  const rules: Rule[] = rawRules.map((item, i) => {
+    const r = obj(item);
+    const when = obj(r.when);
     const attributes = Object.create(null) as Record<string, readonly string[]>;
     for (const [k, v] of Object.entries(when)) {
-      if (!CONDITION_KEYS.has(k)) attributes[k] = asList(v);
+      if (CONDITION_KEYS.has(k) || !ATTRIBUTE_KEY.test(k)) continue;
+      const list = strings(v);
+      if (list) attributes[k] = list;
     }
-    const between = when.between as { from: string; until: string } | undefined;
+    const between = obj(when.between);
+    const from = str(between.from);
+    const until = str(between.until);
+    const recipients = when.recipients === 'internal' || when.recipients === 'external' ? when.recipients : 'any';
+    const sendersList = strings(when.senders);
+    const memberOf = strings(when.memberOf);
+    const recipientDomains = strings(when.recipientDomains);
     const condition: RuleCondition = {
       attributes,
-      ...(when.senders !== undefined ? { senders: asList(when.senders).map((s) => s.toLowerCase()) } : {}),
-      ...(when.memberOf !== undefined ? { memberOf: asList(when.memberOf).map((s) => s.toLowerCase()) } : {}),
-      recipients: (when.recipients as RuleCondition['recipients'] | undefined) ?? 'any',
-      ...(when.recipientDomains !== undefined ? { recipientDomains: asList(when.recipientDomains).map((s) => s.toLowerCase()) } : {}),
-      ...(between !== undefined ? { between: { from: String(between.from), until: String(between.until) } } : {}),
+      ...(sendersList ? { senders: sendersList.map((s) => s.toLowerCase()) } : {}),
+      ...(memberOf ? { memberOf: memberOf.map((s) => s.toLowerCase()) } : {}),
+      recipients,
+      ...(recipientDomains ? { recipientDomains: recipientDomains.map((s) => s.toLowerCase()) } : {}),
+      ...(validDate(from) && validDate(until) ? { between: { from, until } } : {}),
     };
     const position: SourcePosition = { file, ...nodePosition(y, nodeAt(y, ['rules', i])) };
+    const role = (k: string) => {
+      const v = str(r[k]);
+      return v !== undefined && TEMPLATE_NAME.test(v) ? { [k]: v } : {};
+    };
     return {
-      name: String(r.name),
+      name: str(r.name) ?? `#${i + 1}`,
       when: condition,
-      ...(typeof r.signature === 'string' ? { signature: r.signature } : {}),
-      ...(typeof r.banner === 'string' ? { banner: r.banner } : {}),
-      ...(typeof r.disclaimer === 'string' ? { disclaimer: r.disclaimer } : {}),
-      placement: (r.placement as Rule['placement'] | undefined) ?? 'reply',
+      ...role('signature'),
+      ...role('banner'),
+      ...role('disclaimer'),
+      placement: r.placement === 'bottom' ? 'bottom' : 'reply',
       position,
     };
   });
   const tenant: Tenant = {
     slug,
-    id: String(d.id).toLowerCase(),
-    name: String(d.name),
-    domains: (d.domains as string[]).map((x) => x.toLowerCase()),
+    id: (str(d.id) ?? '').toLowerCase(),
+    name: str(d.name) ?? slug,
+    domains: (strings(d.domains) ?? []).map((x) => x.toLowerCase()),
     enabled: d.enabled !== false,
     exchange: {
-      smartHost: String(ex.smartHost).toLowerCase(),
-      certificateDomain: String(ex.certificateDomain).toLowerCase(),
-      deliverTo,
+      smartHost: (str(ex.smartHost) ?? '').toLowerCase(),
+      certificateDomain: (str(ex.certificateDomain) ?? '').toLowerCase(),
+      deliverTo: parseHostPort(str(ex.deliverTo) ?? ''),
       senders,
       internal: ex.internal === true,
     },
@@ -407,7 +455,7 @@ function tenantFromData(slug: string, y: YamlFile, out: Collector): LoadedTenant
     rules,
     file,
   };
-  return { tenant: deepFreeze(tenant), yaml: y, data: d };
+  return { tenant: deepFreeze(tenant), yaml: y, data: d, valid, directoryKnown };
 }
 
 function checkUniqueness(tenants: readonly LoadedTenant[], out: Collector): void {
@@ -415,12 +463,12 @@ function checkUniqueness(tenants: readonly LoadedTenant[], out: Collector): void
   const domains = new Map<string, { t: LoadedTenant; line: number }>();
   for (const lt of tenants) {
     const { tenant, yaml } = lt;
-    const other = ids.get(tenant.id);
+    const other = tenant.id === '' ? undefined : ids.get(tenant.id);
     if (other) {
       const p = nodePosition(other.yaml, nodeAt(other.yaml, ['id']));
       out.error(tenant.file, nodePosition(yaml, nodeAt(yaml, ['id'])), 'duplicate-tenant-id',
         `tenant id ${tenant.id} is already used by ${other.tenant.file}:${p.line}; each Entra tenant may be configured once (merge the two files)`);
-    } else {
+    } else if (tenant.id !== '') {
       ids.set(tenant.id, lt);
     }
     tenant.domains.forEach((domain, i) => {
@@ -447,6 +495,8 @@ function checkRules(
 ): void {
   const { tenant, yaml } = lt;
   const file = tenant.file;
+  // Warnings about a tenant that does not pass the schema would be guesses: errors only.
+  const warnOut = lt.valid ? out : { warn: () => undefined };
   const at = (...path: (string | number)[]) => nodePosition(yaml, nodeAt(yaml, path));
   const keyAt = (path: (string | number)[], key: string): { line: number; col: number } =>
     nodePosition(yaml, nodeAt(yaml, path, key) as Node | undefined);
@@ -459,15 +509,15 @@ function checkRules(
   let catchAll: string | undefined;
 
   tenant.rules.forEach((rule, i) => {
-    const seen = names.get(rule.name);
+    const seen = names.get(rule.name.toLowerCase());
     if (seen !== undefined) {
       out.error(file, at('rules', i, 'name'), 'duplicate-rule',
-        `rule name '${rule.name}' is already used by rules[${seen}] (line ${tenant.rules[seen]!.position.line}); rule names must be unique within a tenant`);
+        `rule name '${rule.name}' is already used by rule '${tenant.rules[seen]!.name}' (line ${tenant.rules[seen]!.position.line}); rule names must be unique within a tenant, ignoring case`);
     } else {
-      names.set(rule.name, i);
+      names.set(rule.name.toLowerCase(), i);
     }
     if (catchAll !== undefined) {
-      out.warn(file, at('rules', i), 'unreachable-rule',
+      warnOut.warn(file, at('rules', i), 'unreachable-rule',
         `rule '${rule.name}' can never apply: rule '${catchAll}' before it matches every message; move it above '${catchAll}'`);
     }
 
@@ -493,7 +543,7 @@ function checkRules(
     if (w.senders) {
       w.senders.forEach((s, j) => {
         const domain = s.slice(s.lastIndexOf('@') + 1);
-        if (!domains.has(domain)) {
+        if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s) && !domains.has(domain)) {
           const p = Array.isArray((lt.data.rules as Record<string, Record<string, unknown>>[])[i]?.when?.senders)
             ? at(...whenPath, 'senders', j) : at(...whenPath, 'senders');
           out.error(file, p, 'sender-outside-domains',
@@ -512,13 +562,13 @@ function checkRules(
         if (!groups.has(g)) {
           const p = Array.isArray((lt.data.rules as Record<string, Record<string, unknown>>[])[i]?.when?.memberOf)
             ? at(...whenPath, 'memberOf', j) : at(...whenPath, 'memberOf');
-          out.warn(file, p, 'unknown-group', `no directory user is a member of ${g}${suggestion(g, groups)}; the condition matches nobody yet`);
+          warnOut.warn(file, p, 'unknown-group', `no directory user is a member of ${g}${suggestion(g, groups)}; the condition matches nobody yet`);
         }
       });
     }
     if (w.recipients === 'internal') {
       if (!tenant.exchange.internal) {
-        out.warn(file, at(...whenPath, 'recipients'), 'rule-never-matches',
+        warnOut.warn(file, at(...whenPath, 'recipients'), 'rule-never-matches',
           `recipients: internal never matches while exchange.internal is false (Exchange routes only mail to outside recipients through sigops); set exchange.internal: true or remove the condition`);
       }
       const outside = (w.recipientDomains ?? []).filter((dm) => !domains.has(dm) && ![...domains].some((t) => dm.endsWith(`.${t}`)));

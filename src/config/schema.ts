@@ -6,7 +6,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import { ConfigError } from './errors.ts';
 import { nodeAt, nodePosition, pointerSegments, type Sink, type YamlFile } from './source.ts';
-import { editDistance } from '../signature/template.ts';
+import { closestName } from '../signature/template.ts';
 
 // ajv-formats is CommonJS with `exports.default`.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
@@ -60,8 +60,11 @@ function typeWords(t: unknown): string {
   return list.map((x) => TYPE_WORDS[String(x)] ?? String(x)).join(' or ');
 }
 
-function lower(s: string): string {
-  return s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s;
+/** First sentence of a schema description, as a hint after a colon. */
+function hint(d: string | undefined): string {
+  if (!d) return '';
+  const first = d.split(/\.(\s|$)/)[0] ?? d;
+  return `: ${first}`;
 }
 
 function describe(schema: unknown): string | undefined {
@@ -69,13 +72,25 @@ function describe(schema: unknown): string | undefined {
   return typeof d === 'string' ? d : undefined;
 }
 
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+/** Whether a oneOf/anyOf branch is meant for this kind of value (by its type or const). */
+function branchFits(branch: unknown, data: unknown): boolean {
+  const b = branch as { type?: unknown; const?: unknown };
+  const t = jsonType(data);
+  if ('const' in b) return jsonType(b.const) === t;
+  if (b.type === undefined) return true;
+  const types = Array.isArray(b.type) ? (b.type as string[]) : [String(b.type)];
+  return types.includes(t) || (t === 'integer' && types.includes('number'));
+}
+
 function didYouMean(name: string, options: readonly string[]): string {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const o of options) {
-    const d = editDistance(name.toLowerCase(), o.toLowerCase());
-    if (d < bestD) { bestD = d; best = o; }
-  }
+  const best = closestName(name, options);
   return best ? ` (did you mean '${best}'?)` : '';
 }
 
@@ -107,10 +122,14 @@ function messageFor(e: ErrorObject, segments: string[]): Message | undefined {
     case 'required': {
       const missing = String(params.missingProperty);
       const d = describe((parent?.properties as Record<string, unknown> | undefined)?.[missing]);
-      return { segments, code: 'missing-key', text: `missing required key '${missing}'${where}${d ? `: ${lower(d)}` : ''}` };
+      return { segments, code: 'missing-key', text: `missing required key '${missing}'${where}${d ? `${hint(d)}` : ''}` };
     }
     case 'type':
-      return { segments, code: 'wrong-type', text: `${subject} must be ${typeWords(params.type)}, not ${show(e.data)}${desc ? `: ${lower(desc)}` : ''}` };
+      if (segments.length === 0 && (e.data === null || e.data === undefined)) {
+        const required = ((parent?.required as string[] | undefined) ?? []).join(', ');
+        return { segments, code: 'empty-file', text: `the file is empty: it needs the keys ${required}` };
+      }
+      return { segments, code: 'wrong-type', text: `${subject} must be ${typeWords(params.type)}, not ${show(e.data)}${hint(desc)}` };
     case 'enum':
       return {
         segments, code: 'invalid-value',
@@ -120,13 +139,14 @@ function messageFor(e: ErrorObject, segments: string[]): Message | undefined {
       return { segments, code: 'invalid-value', text: `${subject} must be ${show(params.allowedValue)}, not ${show(e.data)}` };
     case 'pattern':
     case 'format': {
-      const what = e.keyword === 'format' ? `a valid ${String(params.format)}` : 'in the expected form';
-      return { segments, code: 'invalid-value', text: `${subject} ${show(e.data)} is not ${what}${desc ? `: ${lower(desc)}` : ''}` };
+      const formats: Record<string, string> = { email: 'a valid e-mail address', hostname: 'a valid host name', date: 'a valid date (YYYY-MM-DD)', 'date-time': 'a valid ISO 8601 date and time' };
+      const what = e.keyword === 'format' ? formats[String(params.format)] ?? `a valid ${String(params.format)}` : 'in the expected form';
+      return { segments, code: 'invalid-value', text: `${subject} ${show(e.data)} is not ${what}${hint(desc)}` };
     }
     case 'minItems':
-      return { segments, code: 'invalid-value', text: `${subject} must list at least ${String(params.limit)} item(s)${desc ? `: ${lower(desc)}` : ''}` };
+      return { segments, code: 'invalid-value', text: `${subject} must list at least ${Number(params.limit) === 1 ? 'one item' : `${String(params.limit)} items`}${hint(desc)}` };
     case 'minLength':
-      return { segments, code: 'invalid-value', text: `${subject} must not be empty${desc ? `: ${lower(desc)}` : ''}` };
+      return { segments, code: 'invalid-value', text: `${subject} must not be empty${hint(desc)}` };
     case 'maxLength':
       return { segments, code: 'invalid-value', text: `${subject} is longer than ${String(params.limit)} characters` };
     case 'uniqueItems': {
@@ -139,12 +159,14 @@ function messageFor(e: ErrorObject, segments: string[]): Message | undefined {
       };
     }
     case 'anyOf':
-      if (e.schemaPath.endsWith('/rule/anyOf')) {
-        return { segments, code: 'rule-without-template', text: `rule ${path} names no template: give at least one of signature, banner, disclaimer` };
+      if (/^\/rules\/\d+$/.test(e.instancePath) && Array.isArray(parent?.anyOf)) {
+        const name = (e.data as { name?: unknown } | undefined)?.name;
+        const label = typeof name === 'string' ? `rule '${name}'` : path;
+        return { segments, code: 'rule-without-template', text: `${label} names no template: give at least one of signature, banner, disclaimer` };
       }
-      return { segments, code: 'invalid-value', text: `${subject} is not valid${desc ? `: ${lower(desc)}` : ''}` };
+      return { segments, code: 'invalid-value', text: `${subject} is not valid${hint(desc)}` };
     case 'oneOf':
-      return { segments, code: 'invalid-value', text: `${subject} is not valid (got ${show(e.data)})${desc ? `: ${lower(desc)}` : ''}` };
+      return { segments, code: 'invalid-value', text: `${subject} is not valid (got ${show(e.data)})${hint(desc)}` };
     case 'not': {
       if (e.schemaPath.includes('/directory/allOf/0/')) {
         return { segments, keyOf: 'snapshot', code: 'invalid-value', text: "directory.snapshot is only for source: graph; remove it (source: file uses directory.file)" };
@@ -152,7 +174,7 @@ function messageFor(e: ErrorObject, segments: string[]): Message | undefined {
       if (e.schemaPath.includes('/directory/allOf/1/')) {
         return { segments, keyOf: 'file', code: 'invalid-value', text: "directory.file is only for source: file; remove it (source: graph uses directory.snapshot)" };
       }
-      return { segments, code: 'invalid-value', text: `${subject} is not valid${desc ? `: ${lower(desc)}` : ''}` };
+      return { segments, code: 'invalid-value', text: `${subject} is not valid${hint(desc)}` };
     }
     case 'if':
     case 'allOf':
@@ -167,15 +189,55 @@ export function validateSchema(y: YamlFile, schema: SchemaName, sink: Sink): boo
   const validate = getValidators()[schema];
   if (validate(y.data)) return true;
   const errors = validate.errors ?? [];
-  // Collapse the branch errors of a failed oneOf/anyOf into the one message about it.
-  const umbrellas = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
-  const kept = errors.filter((e) =>
-    !umbrellas.some((u) => u !== e && e.schemaPath.startsWith(`${u.schemaPath}/`) && e.instancePath.startsWith(u.instancePath)),
-  );
+  // A failed oneOf/anyOf: when exactly one branch is meant for this kind of value (a list
+  // where a list is allowed, a mapping where a mapping is), its errors are the useful ones;
+  // otherwise one message about the whole alternative.
+  const under = (e: ErrorObject, u: ErrorObject, prefix: string) =>
+    e.schemaPath.startsWith(prefix) && (e.instancePath === u.instancePath || e.instancePath.startsWith(`${u.instancePath}/`));
+  const dropped = new Set<ErrorObject>();
+  const branchOf = new Map<ErrorObject, ErrorObject>();
+  for (const u of errors) {
+    if (u.keyword !== 'oneOf' && u.keyword !== 'anyOf') continue;
+    const branches = ((u.parentSchema as Record<string, unknown> | undefined)?.[u.keyword] ?? []) as unknown[];
+    const fitting = branches.map((b, i) => (branchFits(b, u.data) ? i : -1)).filter((i) => i >= 0);
+    const only = fitting.length === 1 ? fitting[0]! : -1;
+    const keep = `${u.schemaPath}/${only}/`;
+    const branchErrors = errors.filter((e) => e !== u && under(e, u, `${u.schemaPath}/`));
+    const useBranch = only >= 0 && branchErrors.some((e) => under(e, u, keep));
+    for (const e of branchErrors) {
+      if (useBranch && under(e, u, keep)) branchOf.set(e, u);
+      else dropped.add(e);
+    }
+    if (useBranch) dropped.add(u);
+  }
+  // An unknown key that looks like a missing required one: report only the unknown key.
+  const suggested = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const allowed = Object.keys(((e.parentSchema as Record<string, unknown>)?.properties as Record<string, unknown>) ?? {});
+    const m = /'([^']+)'/.exec(didYouMean(String((e.params as Record<string, unknown>).additionalProperty), allowed));
+    if (m) suggested.add(`${e.instancePath}|${m[1]}`);
+  }
+  // A documented attribute matches both `properties` and the custom-attribute pattern: one
+  // type error is enough, the one with the attribute's own description.
+  const typeAt = new Map<string, ErrorObject>();
+  for (const e of errors) {
+    if (e.keyword !== 'type' || dropped.has(e)) continue;
+    const other = typeAt.get(e.instancePath);
+    if (!other) typeAt.set(e.instancePath, e);
+    else if (e.schemaPath.includes('/properties/')) { dropped.add(other); typeAt.set(e.instancePath, e); }
+    else dropped.add(e);
+  }
   const seen = new Set<string>();
-  for (const e of kept) {
-    const m = messageFor(e, pointerSegments(e.instancePath));
+  for (const e of errors) {
+    if (dropped.has(e)) continue;
+    if (e.keyword === 'required' && suggested.has(`${e.instancePath}|${String((e.params as Record<string, unknown>).missingProperty)}`)) continue;
+    let m = messageFor(e, pointerSegments(e.instancePath));
     if (!m) continue;
+    const umbrella = branchOf.get(e);
+    if (umbrella && (e.keyword === 'const' || e.keyword === 'enum' || e.keyword === 'type') && e.instancePath === umbrella.instancePath) {
+      m = { ...m, text: m.text.replace(/:.*$/, '') + hint(describe(umbrella.parentSchema)) };
+    }
     const node = nodeAt(y, m.segments, m.keyOf);
     const p = nodePosition(y, node);
     const id = `${p.line}:${p.col}:${m.text}`;

@@ -108,8 +108,10 @@ export function parseYaml(text: string, file: string, sink: Sink): YamlFile | un
   for (const e of doc.errors) {
     failed = true;
     const p = pos(e.pos[0]);
-    if (e.code === 'DUPLICATE_KEY') {
-      const key = keyAt(text, e.pos[0], e.pos[1]);
+    if (e.code === 'MULTIPLE_DOCS') {
+      sink.add(new ConfigError(file, p.line, p.col, 'yaml-syntax', 'the file holds more than one YAML document (a second ---); keep one document per file'));
+    } else if (e.code === 'DUPLICATE_KEY') {
+      const key = keyAt(text, e.pos[0]);
       sink.add(new ConfigError(file, p.line, p.col, 'duplicate-key',
         `duplicate key${key ? ` '${key}'` : ''}: a key may appear only once in a mapping; remove or merge the repeated one`));
     } else {
@@ -143,9 +145,10 @@ export function parseYaml(text: string, file: string, sink: Sink): YamlFile | un
   return { file, doc, lineCounter, data };
 }
 
-function keyAt(text: string, start: number, end: number): string | undefined {
-  const raw = text.slice(start, Math.min(end, start + 80)).split(/[:\n]/)[0]?.trim();
-  return raw && raw.length > 0 ? raw.replace(/^["']|["']$/g, '') : undefined;
+function keyAt(text: string, start: number): string | undefined {
+  const m = /^(?:"([^"\n]*)"|'([^'\n]*)'|([^:\n#]+?))\s*:/.exec(text.slice(start, start + 200));
+  const key = m?.[1] ?? m?.[2] ?? m?.[3];
+  return key && key.length > 0 ? key : undefined;
 }
 
 /** Splits a JSON pointer (ajv instancePath) into segments. */

@@ -5,7 +5,7 @@ import type { Template } from '../config/model.ts';
 import { compileTemplate, type RenderFunction, type TemplateContext } from './template.ts';
 import { htmlToText } from './text.ts';
 
-export { analyzeTemplate, compileTemplate, TemplateCompileError, editDistance } from './template.ts';
+export { analyzeTemplate, compileTemplate, TemplateCompileError, editDistance, closestName } from './template.ts';
 export type { TemplateAnalysis, TemplateProblem, TemplateVariable, TemplateKind, TemplateContext, RenderFunction } from './template.ts';
 export { htmlToText, decodeEntities } from './text.ts';
 export { HELPERS, HELPER_NAMES, formatPhone, telUri, safeUrl, formatDate } from './helpers.ts';

@@ -62,9 +62,14 @@ function isHelperName(name: string): boolean {
   return BUILTIN_HELPERS.has(name) || Object.prototype.hasOwnProperty.call(HELPERS, name);
 }
 
-function nearest(name: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate closest to a misspelt name (case-insensitive, transpositions count once), or
+ * undefined when nothing is close enough to be a plausible typo.
+ */
+export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  const limit = name.length <= 4 ? 1 : name.length <= 8 ? 2 : 3;
   let best: string | undefined;
-  let bestD = 3;
+  let bestD = limit + 1;
   for (const c of candidates) {
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
     if (d < bestD) {
@@ -75,20 +80,25 @@ function nearest(name: string, candidates: readonly string[]): string | undefine
   return best;
 }
 
+/** Optimal-string-alignment distance (Levenshtein plus adjacent transpositions). */
 export function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 3) return 99;
-  const prev = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = new Array<number>(b.length + 1).fill(0);
+    row[0] = i;
+    rows.push(row);
+  }
+  for (let j = 0; j <= b.length; j++) rows[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = v;
     }
   }
-  return prev[b.length]!;
+  return rows[a.length]![b.length]!;
 }
 
 function describeParseError(message: string): string {
@@ -176,7 +186,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
       if (Object.prototype.hasOwnProperty.call(REFUSED_HELPERS, name)) {
         problem(p, 'template-helper-refused', REFUSED_HELPERS[name]!);
       } else if (!isHelperName(name)) {
-        const guess = nearest(name, HELPER_NAMES);
+        const guess = closestName(name, HELPER_NAMES);
         problem(p, 'template-unknown-helper', `unknown helper '${name}'${guess ? ` (did you mean '${guess}'?)` : ''}; available helpers: ${HELPER_NAMES.join(', ')}`);
       } else {
         const spec = HELPERS[name];
