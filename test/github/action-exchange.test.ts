@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github.ts';
-import { FakeExchangeOnline } from '../fakes/exchange-online.ts';
+import { FakeExchangeOnline, writeClientCertificate } from '../fakes/exchange-online.ts';
 import { ExchangeConnector } from '../../src/exchange/index.ts';
 import { PLAN_MARKER, checksumFromComment, checksumMarker } from '../../src/github/comment.ts';
 import { createSandbox, pullRequestPayload, pushPayload, type ActionSandbox } from './harness.ts';
@@ -156,5 +156,37 @@ describe('bundled action with Exchange Online', () => {
     } finally {
       writeFileSync(file, good);
     }
+  });
+
+  test('client-certificate given as PEM content signs in with the certificate', async () => {
+    const certApp = '0d6b5f36-6bd5-4d0a-8f1b-5f0e2a9c0043';
+    const { path, cert } = writeClientCertificate(box.dir);
+    exo.registerApp({ clientId: certApp, certificates: [cert] });
+    const pem = readFileSync(path, 'utf8');
+    const r = await box.run({
+      event: 'schedule',
+      payload: {},
+      apiUrl: gh.url,
+      inputs: { 'github-token': 'ghs_write', 'client-id': certApp, 'client-certificate': pem },
+      env,
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr + r.summary);
+    assert.ok(exo.tokenRequests.some((t) => t.ok && t.clientId === certApp));
+    assert.ok(!r.stdout.includes('PRIVATE KEY'), 'the key is never printed');
+  });
+
+  test('push without access to the pull request: applies what main says, with a warning', async () => {
+    const merge = '4'.repeat(40);
+    gh.failNext('GET', new RegExp(`/commits/${merge}/pulls$`), 403, {
+      message: 'Resource not accessible by integration',
+      documentation_url: 'https://docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit',
+    });
+    const r = await box.run({ event: 'push', payload: pushPayload(merge), apiUrl: gh.url, inputs, env, sha: merge });
+    assert.equal(r.code, 0, r.stdout + r.summary);
+    const warning = r.annotations.find((a) => a.includes('reviewed plan not found'));
+    assert.ok(warning?.startsWith('::warning'), r.stdout);
+    assert.match(warning ?? '', /403 Resource not accessible by integration/);
+    assert.match(warning ?? '', /pull-requests: read/);
+    assert.match(r.summary, /applied without a reviewed checksum/);
   });
 });
