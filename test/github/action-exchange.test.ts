@@ -189,4 +189,19 @@ describe('bundled action with Exchange Online', () => {
     assert.match(warning ?? '', /pull-requests: read/);
     assert.match(r.summary, /applied without a reviewed checksum/);
   });
+
+  test('pull request: a tenant that cannot be planned fails the check and leaves no checksum to apply', async () => {
+    gh.addPullRequest({ number: 23 });
+    exo.setExchangeRole(FABRIKAM, false);
+    try {
+      const r = await box.run({ event: 'pull_request', payload: pullRequestPayload(23), apiUrl: gh.url, inputs, env });
+      assert.equal(r.code, 1, r.stdout + r.summary);
+      const body = gh.comments.get(23)![0]!.body;
+      assert.equal(checksumFromComment(body), undefined);
+      assert.match(body, /could not be planned/);
+      assert.ok(r.annotations.some((a) => a.startsWith('::error') && a.includes('tenant fabrikam not planned')), r.stdout);
+    } finally {
+      exo.setExchangeRole(FABRIKAM, true);
+    }
+  });
 });
