@@ -214,6 +214,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
     } else {
       checkPath(p, scoped);
     }
+    if (isCall && !isHelperName(name)) return; // one error per unknown helper is enough
     for (const param of params) walkExpr(param, scoped);
     for (const pair of hashPairs) walkExpr(pair.value, scoped);
   };
