@@ -146,8 +146,10 @@ function systemOptions(ca: string | undefined): Configuration['system'] {
 function toAuthenticationError(tenantId: string, err: unknown): Error {
   if (err instanceof AuthError) {
     const code = /AADSTS\d+/.exec(err.errorMessage)?.[0] ?? err.errorCode;
-    const first = err.errorMessage.split(/\r?\n/)[0] ?? err.errorMessage;
-    return new AuthenticationError(tenantId, `cannot get a token for tenant ${tenantId}: ${first || err.errorCode}`, code);
+    // msal wraps Entra's text in "Error(s): … - Description: AADSTSn: text Trace ID: …": keep the text.
+    const described = /AADSTS\d+:\s*([\s\S]*?)(?:\s*Trace ID:|\s+- Correlation ID:|$)/.exec(err.errorMessage)?.[1];
+    const text = described?.trim() || err.errorMessage.split(/\r?\n/)[0] || err.errorCode;
+    return new AuthenticationError(tenantId, `cannot get a token for tenant ${tenantId}: ${text}`, code);
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -92,8 +92,10 @@ export interface LoggedCall {
 interface Entry {
   committed: FakeRecord | undefined;
   visible: FakeRecord | undefined;
-  /** Get- calls of this kind in this tenant still to come before `committed` becomes visible. */
+  /** Cmdlet calls in this tenant still to come before `committed` becomes visible … */
   visibleIn: number;
+  /** … and the time (ms since epoch) before which it is not visible. */
+  visibleAt: number;
 }
 
 interface FakeTenant {
@@ -287,7 +289,7 @@ export class FakeExchangeOnline {
   private readonly deviceCodes = new Map<string, { tenantId: string; clientId: string; pending: number }>();
   private readonly githubKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   private throttleQueue: ThrottleOptions[] = [];
-  private lag = 0;
+  private lag = { calls: 0, ms: 0 };
   private readonly pageSize: number;
   private readonly pendingPolls: number;
   private readonly deviceInterval: number;
@@ -344,9 +346,13 @@ export class FakeExchangeOnline {
     this.tenant(tenantId).exchangeRole = hasRole;
   }
 
-  /** Writes from now on become visible to Get- only after `gets` reads of that kind. */
-  setReplicationLag(gets: number): void {
-    this.lag = gets;
+  /**
+   * Replication lag for writes from now on: a write is seen by reads (Get-, and the name look-up
+   * of New-TransportRule -RouteMessageOutboundConnector) only after `calls` further cmdlet calls
+   * in that tenant and `ms` milliseconds. A number means calls.
+   */
+  setReplicationLag(lag: number | { calls?: number; ms?: number }): void {
+    this.lag = typeof lag === 'number' ? { calls: lag, ms: 0 } : { calls: lag.calls ?? 0, ms: lag.ms ?? 0 };
   }
 
   /** The next `count` InvokeCommand requests are throttled. */
@@ -358,7 +364,7 @@ export class FakeExchangeOnline {
   seed(tenantId: string, kind: Kind, record: FakeRecord): void {
     const t = this.tenant(tenantId);
     const full = this.complete(kind, { ...record }, t);
-    t.stores[kind].push({ committed: full, visible: full, visibleIn: 0 });
+    t.stores[kind].push({ committed: full, visible: full, visibleIn: 0, visibleAt: 0 });
     if (kind === 'TransportRule') this.renumber(t);
   }
 
@@ -761,16 +767,22 @@ export class FakeExchangeOnline {
       new CmdletError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The operation couldn't be performed because object '${String(identity)}' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.PROD.OUTLOOK.COM'.`);
     const write = (entry: Entry, record: FakeRecord | undefined): void => {
       entry.committed = record;
-      if (this.lag > 0) entry.visibleIn = this.lag;
-      else entry.visible = record;
+      if (this.lag.calls > 0 || this.lag.ms > 0) {
+        entry.visibleIn = this.lag.calls;
+        entry.visibleAt = Date.now() + this.lag.ms;
+      } else entry.visible = record;
     };
+    // Every call is a moment later: replication catches up step by step.
+    for (const k of ['OutboundConnector', 'InboundConnector', 'TransportRule'] as const) {
+      for (const e of tenant.stores[k]) {
+        if (e.visible === e.committed) continue;
+        if (e.visibleIn > 0) e.visibleIn--;
+        if (e.visibleIn === 0 && Date.now() >= e.visibleAt) e.visible = e.committed;
+      }
+    }
 
     switch (verb) {
       case 'Get': {
-        // A read advances replication of this kind by one step.
-        for (const e of store) {
-          if (e.visibleIn > 0 && --e.visibleIn === 0) e.visible = e.committed;
-        }
         const visible = store.filter((e) => e.visible).map((e) => this.echo(kind, e.visible!));
         if (params.Identity !== undefined) {
           const e = find(params.Identity, true);
@@ -787,7 +799,7 @@ export class FakeExchangeOnline {
         }
         const record = this.complete(kind, { ...params }, tenant);
         this.validate(tenant, kind, record);
-        const entry: Entry = { committed: undefined, visible: undefined, visibleIn: 0 };
+        const entry: Entry = { committed: undefined, visible: undefined, visibleIn: 0, visibleAt: 0 };
         store.push(entry);
         write(entry, record);
         if (kind === 'TransportRule') this.placeRule(tenant, entry, params.Priority);
@@ -906,7 +918,7 @@ export class FakeExchangeOnline {
     others.forEach((e, i) => {
       if (e.committed && e.committed.Priority !== i) {
         e.committed = { ...e.committed, Priority: i };
-        if (e.visibleIn === 0) e.visible = e.committed;
+        if (e.visible !== undefined && e.visibleIn === 0 && Date.now() >= e.visibleAt) e.visible = e.committed;
       }
     });
   }
@@ -916,7 +928,7 @@ export class FakeExchangeOnline {
     live.forEach((e, i) => {
       if (e.committed!.Priority !== i) {
         e.committed = { ...e.committed!, Priority: i };
-        if (e.visibleIn === 0) e.visible = e.committed;
+        if (e.visible !== undefined && e.visibleIn === 0 && Date.now() >= e.visibleAt) e.visible = e.committed;
       }
     });
   }

@@ -66,7 +66,11 @@ Examples:
         process.stdout.write(renderPlan(plan, opts.format));
         if (hasErrors(plan)) {
           for (const t of plan.tenants) {
-            if (t.error) reportError(`plan (tenant ${t.slug})`, Object.assign(new Error(t.error.message), t.error));
+            if (t.error) {
+              const e = t.error;
+              process.stderr.write(`sigops plan (tenant ${t.slug}): ${e.name}${e.code ? ` [${e.code}]` : ''}: ${e.message}\n`);
+              if (e.advice) process.stderr.write(`  advice: ${e.advice}\n`);
+            }
             for (const c of t.conflicts) process.stderr.write(`sigops plan (tenant ${t.slug}): conflict: ${c.message}\n`);
           }
           process.exitCode = 1;

@@ -1,0 +1,127 @@
+// The real CLI (./bin/sigops) as a child process against the fake, configured only through the
+// environment, exactly like production: SIGOPS_EXCHANGE_URL / SIGOPS_LOGIN_URL / SIGOPS_CLIENT_*.
+// The child trusts the fake's login certificate through NODE_EXTRA_CA_CERTS and so uses msal's
+// own (fetch) network client.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, startHarness, type Harness } from '../exchange/helpers.ts';
+
+const BIN = resolve('bin/sigops');
+let h: Harness;
+let dir: string;
+let config: string;
+let caFile: string;
+
+before(async () => {
+  h = await startHarness();
+  dir = mkdtempSync(join(tmpdir(), 'sigops-cli-'));
+  config = join(dir, 'config');
+  cpSync(resolve('example-config'), config, { recursive: true });
+  caFile = join(dir, 'fake-ca.pem');
+  writeFileSync(caFile, h.fake.caCert);
+});
+after(async () => {
+  await h.fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sigops(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(SIGOPS_|ACTIONS_ID_TOKEN_)/.test(k)) base[k] = v;
+  }
+  return new Promise((resolvePromise) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        env: {
+          ...base,
+          SIGOPS_EXCHANGE_URL: h.fake.exchangeUrl,
+          SIGOPS_LOGIN_URL: h.fake.loginUrl,
+          SIGOPS_CLIENT_ID: CLIENT_ID,
+          SIGOPS_CLIENT_SECRET: SECRET,
+          NODE_EXTRA_CA_CERTS: caFile,
+          ...env,
+        },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolvePromise({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+test('bad credentials: clear error naming the AADSTS code and advice, exit 1', async () => {
+  const r = await sigops(['plan', '--config', config], { SIGOPS_CLIENT_SECRET: 'not-the-secret' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /AuthenticationError \[AADSTS7000215\]/);
+  assert.match(r.stderr, /advice: The client secret is wrong or expired/);
+  assert.deepEqual(h.fake.writes(), []);
+});
+
+test('no credentials at all: exit 1 before contacting anything', async () => {
+  const before = h.fake.tokenRequests.length;
+  const r = await sigops(['plan', '--config', config], { SIGOPS_CLIENT_SECRET: '' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /CredentialsError.*no credential/);
+  assert.equal(h.fake.tokenRequests.length, before);
+});
+
+test('plan → apply → plan on example-config through the CLI', async () => {
+  const plan = await sigops(['plan', '--config', config, '--detailed-exitcode']);
+  assert.equal(plan.code, 2, plan.stderr);
+  assert.match(plan.stdout, /Plan: 6 to create, 0 to update, 0 to remove in 2 of 2 tenants\./);
+  // contoso signs only a group's members; fabrikam signs internal mail too.
+  assert.match(plan.stdout, /FromMemberOf\s+\["signatures@contoso.com"\]/);
+  const checksum = /Checksum: ([0-9a-f]{64})/.exec(plan.stdout)?.[1];
+  assert.ok(checksum);
+
+  const md = await sigops(['plan', '--config', config, '--format', 'markdown', '--tenant', 'fabrikam']);
+  assert.equal(md.code, 0);
+  assert.match(md.stdout, /<details><summary><code>fabrikam<\/code>/);
+
+  const stale = await sigops(['apply', '--config', config, '--checksum', '0'.repeat(64)]);
+  assert.equal(stale.code, 1);
+  assert.match(stale.stderr, /StalePlanError.*stale plan/);
+  assert.deepEqual(h.fake.writes(), []);
+
+  const apply = await sigops(['apply', '--config', config, '--checksum', checksum]);
+  assert.equal(apply.code, 0, apply.stderr + apply.stdout);
+  assert.match(apply.stdout, /contoso \(7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10\): converged/);
+  assert.match(apply.stdout, /Converged/);
+  assert.equal(h.fake.writes(CONTOSO_ID).length, 3);
+  assert.equal(h.fake.object(FABRIKAM_ID, 'TransportRule', 'sigops route')!.SentToScope, undefined);
+
+  const after = await sigops(['plan', '--config', config, '--detailed-exitcode', '--format', 'json']);
+  assert.equal(after.code, 0, after.stderr);
+  const json = JSON.parse(after.stdout) as { tenants: { changes: unknown[] }[]; checksum: string };
+  assert.ok(json.tenants.every((t) => t.changes.length === 0));
+  assert.match(json.checksum, /^[0-9a-f]{64}$/);
+});
+
+test('an unknown --tenant is an error, exit 1', async () => {
+  const r = await sigops(['plan', '--config', config, '--tenant', 'nobody']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no tenant "nobody"/);
+});
+
+test('sigops login: device code message, then a check of the tenant with the signed-in token', async () => {
+  const r = await sigops(['login', '--config', config, '--tenant', 'contoso'], { SIGOPS_CLIENT_SECRET: '' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /enter the code [0-9A-F]+ to authenticate/);
+  assert.match(r.stdout, /Signed in as admin@/);
+  assert.match(r.stdout, /TransportRule .*"sigops route": /);
+});
