@@ -105,7 +105,7 @@ const HTML_MARKERS: HtmlMarker[] = [
   { name: 'outlook-mac', re: /\bid\s*=\s*["']?(?:x_)?OLK_SRC_BODY_SECTION\b/i, place: elementStart },
   { name: 'gmail', re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?gmail_(?:quote|attr)\b/i, place: elementStart },
   { name: 'thunderbird', re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?moz-(?:cite-prefix|forward-container)\b/i, place: elementStart },
-  { name: 'yahoo', re: /\b(?:class|id)\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?[\w-]*yahoo_quoted\b/i, place: elementStart },
+  { name: 'yahoo', re: /\b(?:class|id)\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?[\w-]*yahoo_quoted(?:_\d+)?\b/i, place: elementStart },
   {
     // Outlook desktop (Word HTML, #E1E1E1 / #B5C4DF), Outlook for Mac and Windows Mail: a header
     // block with a top border whose first words are From:/Von:/De :
@@ -206,7 +206,8 @@ const ATTR_VERBS = String.raw`(?:wrote|schrieb|a\s+écrit|escribió|ha\s+scritto
 const ATTR_LEADS = String.raw`(?:On|Am|Le|El|Il|Op|Den|W\s+dniu)`;
 const ONE_LINE_ATTR = new RegExp(String.raw`^\s*${ATTR_LEADS}\s.*${ATTR_VERBS}.{0,80}:\s*$`, 'i');
 const ATTR_LEAD_LINE = new RegExp(String.raw`^\s*${ATTR_LEADS}\s\S`, 'i');
-const ATTR_TAIL_LINE = new RegExp(String.raw`${ATTR_VERBS}.{0,80}:\s*$`, 'i');
+// Gmail wraps long attributions, sometimes between "a" and "écrit"
+const ATTR_TAIL_LINE = new RegExp(String.raw`(?:${ATTR_VERBS}|^\s*écrit).{0,80}:\s*$`, 'i');
 const SEPARATOR_LINE =
   /^\s*-{2,}\s*(?:Original Message|Urspr[üu]ngliche Nachricht|Original-Nachricht|Message d'origine|Forwarded message|Mensaje original|Messaggio originale|Message transféré)\s*-{2,}\s*$/i;
 const FORWARD_LINE = /^\s*(?:Begin forwarded message|Anfang der weitergeleiteten Nachricht|Début du message réexpédié)\s*:\s*$/i;
@@ -232,14 +233,24 @@ function findTextQuoteLine(lines: readonly string[]): { line: number; marker: st
         if (SENT_LINE.test(lines[k]!)) return { line: i, marker: 'from-sent-block' };
       }
     }
-    if (QUOTED_LINE.test(line)) {
-      // an attribution we did not recognise ("X said:") right above the quote belongs to it
-      const prev = i > 0 ? lines[i - 1]! : '';
-      if (prev.trim() !== '' && /:\s*$/.test(prev) && !QUOTED_LINE.test(prev)) return { line: i - 1, marker: 'quoted' };
-      return { line: i, marker: 'quoted' };
-    }
+    if (QUOTED_LINE.test(line)) return { line: attributionAbove(lines, i), marker: 'quoted' };
   }
   return undefined;
+}
+
+/**
+ * An attribution we do not know by its words ("X said:", "… написал:") sits right above the
+ * quote, maybe after a blank line and wrapped over two lines: it belongs to the quote.
+ */
+function attributionAbove(lines: readonly string[], quoteLine: number): number {
+  let k = quoteLine - 1;
+  while (k >= 0 && lines[k]!.trim() === '') k--;
+  if (k < 0 || quoteLine - k > 2 || !/:\s*$/.test(lines[k]!) || QUOTED_LINE.test(lines[k]!)) return quoteLine;
+  const prev = k > 0 ? lines[k - 1]! : '';
+  if (prev.trim() !== '' && (/<\s*$/.test(prev) || /\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(prev)) && !/\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(lines[k]!)) {
+    return k - 1;
+  }
+  return k;
 }
 
 /** Splits text into lines and remembers where each starts. */

@@ -174,7 +174,8 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
   let cte = part.transferEncoding;
   let encoded: Buffer;
   if (cte === '7bit' || cte === '8bit') {
-    const needsQp = (cte === '7bit' && hasHighBytes(insertedBytes)) || maxLineLength(insertedBytes) > 998;
+    // a line over RFC 5322's 998 (ours, or one the sender already broke the rule with) needs QP
+    const needsQp = (cte === '7bit' && hasHighBytes(insertedBytes)) || maxLineLength(newDecoded) > 998;
     if (needsQp) {
       cte = 'quoted-printable';
       notes.push(`transfer encoding ${part.transferEncoding} -> quoted-printable`);
