@@ -51,13 +51,13 @@ interface Pool {
   readonly transport: ReturnType<typeof nodemailer.createTransport>;
 }
 
-/** `smtp://host:port` or `host:port` (port 25 when missing). */
-export function parseHostPort(value: string, defaultPort = 25): HostPort {
+/** `smtp://host:port` or `host:port` (`defaultPort` when missing; 0 = ephemeral, for listeners only). */
+export function parseHostPort(value: string, defaultPort = 25, allowEphemeral = false): HostPort {
   const m = /^(?:smtp:\/\/)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?\/?$/.exec(value.trim());
   if (!m) throw new Error(`not a host[:port]: ${value}`);
   const host = m[1]!.replace(/^\[|\]$/g, '');
   const port = m[2] ? Number(m[2]) : defaultPort;
-  if (!(port > 0 && port < 65536)) throw new Error(`invalid port in ${value}`);
+  if (!((port > 0 || (allowEphemeral && port === 0)) && port < 65536)) throw new Error(`invalid port in ${value}`);
   return { host, port };
 }
 

@@ -101,7 +101,7 @@ export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
   log.info(
     {
       smtp: `${smtp.host}:${smtp.port}`,
-      http: o.http ? `${o.http.host}:${o.http.port}` : undefined,
+      http: http ? `${o.http!.host}:${(http.address() as { port: number }).port}` : undefined,
       delivery: o.outbox ? `outbox ${resolve(o.outbox)}` : o.deliver ? `smtp://${o.deliver.host}:${o.deliver.port}` : 'per-tenant deliverTo',
       allowList: allow ? allow.entries.length : 'off',
     },

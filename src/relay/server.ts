@@ -99,9 +99,23 @@ export class Relay {
       onMailFrom: (address, session, cb) => this.onMailFrom(address.address, session, cb),
       onRcptTo: (_address, session, cb) => this.onRcptTo(session, cb),
       onData: (stream, session, cb) => {
+        this.inFlight++;
+        o.metrics.inFlight.inc();
+        const done = () => {
+          this.inFlight--;
+          o.metrics.inFlight.dec();
+          // let smtp-server write the reply before a waiting shutdown closes connections
+          if (this.inFlight === 0) setImmediate(() => { for (const f of this.idle.splice(0)) f(); });
+        };
         this.onData(stream, session).then(
-          (text) => cb(null, text),
-          (err: unknown) => cb(err instanceof RelayError ? err : deliveryError(err, 'relay')),
+          (text) => {
+            cb(null, text);
+            done();
+          },
+          (err: unknown) => {
+            cb(err instanceof RelayError ? err : deliveryError(err, 'relay'));
+            done();
+          },
         );
       },
       onClose: (session) => {
@@ -167,8 +181,6 @@ export class Relay {
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const started = process.hrtime.bigint();
-    this.inFlight++;
-    this.o.metrics.inFlight.inc();
     const id = `${session.id}-${session.transaction}`;
     const sender = (session.envelope.mailFrom ? session.envelope.mailFrom.address : '').toLowerCase();
     const recipients = session.envelope.rcptTo.map((r) => r.address);
@@ -265,10 +277,7 @@ export class Relay {
       // always drain what the client still sends before answering
       stream.unpipe(input);
       if (!stream.destroyed && stream.readable) stream.resume();
-      this.inFlight--;
-      this.o.metrics.inFlight.dec();
       this.o.metrics.transactionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      if (this.inFlight === 0) for (const f of this.idle.splice(0)) f();
     }
   }
 

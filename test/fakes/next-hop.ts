@@ -29,6 +29,10 @@ export interface NextHop {
   mode: NextHopMode;
   /** RCPT TO answers by address: a code (e.g. 450, 550) refuses that recipient. */
   rcptAnswers: Map<string, number>;
+  /** When set, the answer to the end of DATA waits for this promise. */
+  hold: Promise<void> | undefined;
+  /** Open client connections. */
+  readonly openConnections: number;
   close(): Promise<void>;
 }
 
@@ -49,6 +53,10 @@ export async function startNextHop(options: { port?: number; requestCert?: boole
     dataStarted: 0,
     mode: 'accept',
     rcptAnswers: new Map(),
+    hold: undefined,
+    get openConnections() {
+      return sockets.size;
+    },
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -64,6 +72,11 @@ export async function startNextHop(options: { port?: number; requestCert?: boole
     requestCert: options.requestCert ?? false,
     rejectUnauthorized: false,
     onSecure(socket, session, cb) {
+      // after STARTTLS the TLS socket owns the connection; the plain one never reports its close
+      const plain = (socket as unknown as { _parent?: Socket })._parent;
+      if (plain) sockets.delete(plain);
+      sockets.add(socket as unknown as Socket);
+      (socket as unknown as Socket).on('close', () => sockets.delete(socket as unknown as Socket));
       const peer = (socket as unknown as { getPeerCertificate?: () => { subject?: { CN?: string } } }).getPeerCertificate?.();
       if (peer?.subject?.CN) certs.set(session.id, peer.subject.CN);
       cb();
@@ -86,7 +99,9 @@ export async function startNextHop(options: { port?: number; requestCert?: boole
           for (const s of sockets) if (!sock || s === sock) s.destroy();
         }
       });
-      stream.on('end', () => {
+      const hold = hop.hold;
+      stream.on('end', async () => {
+        if (hold) await hold;
         if (mode === 'slow' || mode === 'reset') return; // never answer
         if (mode === 'tempfail') return cb(Object.assign(new Error('4.3.2 fake next hop busy'), { responseCode: 451 }));
         if (mode === 'reject') return cb(Object.assign(new Error('5.6.0 fake next hop refuses this message'), { responseCode: 554 }));

@@ -190,7 +190,11 @@ export class RawSmtp {
   }
   static async open(port: number): Promise<RawSmtp> {
     const c = new RawSmtp(netConnect(port, '127.0.0.1'));
-    await c.reply();
+    const greeting = await c.reply();
+    if (!greeting.startsWith('220')) {
+      c.close();
+      throw new Error(`no greeting (${greeting || 'connection closed'})`);
+    }
     return c;
   }
   /** Resolves with the next complete reply ("250 ..." last line), or '' when the socket closed. */

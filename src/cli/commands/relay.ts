@@ -61,8 +61,8 @@ export function registerRelay(program: Command): void {
       const running = await runRelay({
         config: opts.config ?? '.sigops-config',
         repo: opts.repo ? { url: opts.repo, branch: opts.branch, pullIntervalMs: seconds(opts.pullInterval, '--pull-interval') } : undefined,
-        listen: parseHostPort(opts.listen),
-        http: opts.http ? parseHostPort(opts.http, 9025) : undefined,
+        listen: parseHostPort(opts.listen, 25, true),
+        http: opts.http ? parseHostPort(opts.http, 9025, true) : undefined,
         hostname: opts.hostname,
         deliver: opts.deliver ? parseHostPort(opts.deliver) : undefined,
         outbox: opts.outbox,

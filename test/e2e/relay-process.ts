@@ -1,0 +1,56 @@
+// Runs `bin/sigops relay` as a child process on ephemeral ports, for end-to-end tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RelayProcess {
+  readonly child: ChildProcess;
+  readonly smtpPort: number;
+  readonly httpPort: number;
+  /** Parsed JSON log lines so far. */
+  readonly logs: Array<Record<string, unknown>>;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export async function startRelayProcess(args: string[]): Promise<RelayProcess> {
+  const child = spawn(process.execPath, ['bin/sigops', 'relay', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...args], {
+    cwd: PROJECT,
+    env: { ...process.env, SIGOPS_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
+    const rl = createInterface({ input: child.stderr! });
+    rl.on('line', (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        entry = { msg: line };
+      }
+      logs.push(entry);
+      if (entry.msg === 'relay listening') resolve(entry);
+    });
+    void exited.then((code) => reject(new Error(`relay exited with ${code} before listening: ${logs.map((l) => l.msg).join(' | ')}`)));
+  });
+  const entry = await listening;
+  const port = (v: unknown) => Number(String(v).split(':').pop());
+  return {
+    child,
+    smtpPort: port(entry.smtp),
+    httpPort: port(entry.http),
+    logs,
+    exited,
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+  };
+}
+
+export async function getJson(port: number, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
