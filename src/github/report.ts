@@ -21,7 +21,7 @@ export interface ReportHeader {
   readonly runUrl?: string;
 }
 
-function headerLine(h: ReportHeader): string {
+export function headerLine(h: ReportHeader): string {
   const bits: string[] = [];
   if (h.sha) bits.push(`commit \`${h.sha.slice(0, 7)}\``);
   if (h.runUrl) bits.push(`[run log](${h.runUrl})`);
@@ -96,6 +96,13 @@ export function planReport(input: PlanReportInput, marker = true): string {
       : '> [!CAUTION]\n> Some tenants could not be planned: this plan has no usable checksum. Fix the errors and push again.',
     '',
   );
+  if (plan.safety.needsForce) {
+    lines.push(
+      '> [!WARNING]\n> This plan changes existing objects in more tenants than the safety limit: the apply after merging ' +
+        'refuses it unless the apply step sets `force: true` for that run.',
+      '',
+    );
+  }
   if (input.warnings) lines.push(input.warnings);
   const previews = renderPreviews(input.previews);
   if (previews) lines.push(previews);

@@ -23,9 +23,11 @@ import {
   planFailedReport,
   planHasChanges,
   planReport,
+  headerLine,
   type Diagnostic,
   type ReportHeader,
 } from './report.ts';
+import { codeBlock } from './markdown.ts';
 import { stepSummary, type SummaryWriter } from './summary.ts';
 
 export type LoadResult =
@@ -413,11 +415,13 @@ async function doApply(run: Run): Promise<number> {
     return EXIT.failed;
   }
   let checksum: string | undefined;
+  let reviewedIn: number | undefined;
   let checksumNote = 'no reviewed plan: the push is not a merged pull request';
   if (run.facts.kind === 'push') {
     try {
       const found = await mergedPlanChecksum(run.github(), run.ctx, run.facts.push.sha);
       checksum = found.checksum;
+      reviewedIn = found.pullRequest;
       checksumNote = found.checksum ? found.note : `applied without a reviewed checksum: ${found.note}`;
     } catch (err) {
       // The checksum is a guard against applying something other than what was reviewed, not
@@ -437,13 +441,26 @@ async function doApply(run: Run): Promise<number> {
     });
   } catch (err) {
     const d = run.services.describeError(err);
-    const stale = checksum !== undefined && /checksum|stale/i.test(`${d.name} ${d.message}`);
-    const advice = stale
-      ? `The plan reviewed in the pull request (checksum \`${checksum}\`) is not what applying would do now: the repository or live Exchange changed after the review. Nothing was changed. Review the current plan (run the drift workflow or \`sigops plan\`) and run this workflow again with \`command: apply\` via workflow_dispatch, or open a new pull request.`
-      : d.advice;
-    run.annotate({ level: 'error', title: 'sigops: apply failed', message: `${d.message}${advice ? ` ${advice}` : ''}` });
+    let advice = d.advice;
+    let current = '';
+    if (d.name === 'StalePlanError') {
+      advice =
+        `The plan reviewed in ${reviewedIn !== undefined ? `pull request #${reviewedIn}` : 'the pull request'} is not what applying would do now: ` +
+        'the repository or live Exchange changed after the review (another merge, or a change made in Exchange). Nothing was changed. ' +
+        'Review the current plan below, then run the apply workflow by hand (workflow_dispatch), or open a pull request to review it there.';
+      try {
+        const now = await run.services.plan(result.config, { prune: run.prune });
+        current = `#### What applying would do now\n\n${run.services.renderPlan(now, 'markdown')}`;
+      } catch {
+        // The refusal is the message; the current plan is a courtesy.
+      }
+    } else if (d.name === 'SafetyLimitError') {
+      advice =
+        'Nothing was changed. Review the plan, then apply once with the `force: true` input (or `sigops apply --force`).';
+    }
+    run.annotate({ level: 'error', title: 'sigops: apply refused', message: `${d.message}${advice ? ` ${advice}` : ''}` });
     await run.summary.write(
-      ['### ❌ sigops apply refused', '', '```text', d.message, '```', '', advice ?? '', ''].join('\n'),
+      ['### ❌ sigops apply refused', headerLine(run.header), codeBlock(d.message, 'text'), '', advice ?? '', '', current].join('\n'),
     );
     return EXIT.failed;
   }

@@ -123,7 +123,9 @@ describe('bundled action with Exchange Online', () => {
     assert.equal(r.code, 1, r.stdout + r.summary);
     assert.match(r.summary, /apply refused/);
     assert.match(r.summary, /stale plan/);
-    assert.match(r.summary, /pull request/);
+    assert.match(r.summary, /reviewed in pull request #22/);
+    assert.match(r.summary, /What applying would do now/);
+    assert.match(r.summary, /rogue\.example\.org/);
     assert.equal(exo.writes().length, writes, 'nothing applied');
   });
 
