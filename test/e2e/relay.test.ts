@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
 import { startNextHop, type NextHop } from '../fakes/next-hop.ts';
-import { RawSmtp, message, send, until } from '../relay/helpers.ts';
+import { RawSmtp, decodeQp, message, replyMessage, send, until } from '../relay/helpers.ts';
 import { getJson, PROJECT, startRelayProcess, type RelayProcess } from './relay-process.ts';
 
 const run = promisify(execFile);
@@ -102,10 +102,26 @@ describe('sigops relay (process) on a config clone', () => {
     assert.match(plain.stdout, /530 5\.7\.0 Must issue a STARTTLS command first/);
   });
 
+  it('signs with the example config: Alice\'s signature under her newest text, above the quote', async () => {
+    const res = await send(relay.smtpPort, { from: 'alice@contoso.com', to: ['bob@example.org'] }, replyMessage());
+    assert.equal(res.ok, true, res.response);
+    const got = hop.messages.at(-1)!;
+    assert.equal(got.from, 'alice@contoso.com');
+    const text = decodeQp(got.raw.toString('utf8'));
+    const newest = text.indexOf('NEWEST-REPLY-TEXT');
+    const sig = text.indexOf('Sales Lead');
+    const quote = text.indexOf('> Could you send');
+    assert.ok(newest > 0 && sig > newest && sig < quote, `signature (${sig}) between newest text (${newest}) and quote (${quote})`);
+    assert.match(text, /^Received: from outbound|^Received: from /);
+    assert.equal(text.match(/^X-Sigops-Processed: true\r$/gm)?.length, 1);
+    // usage recorded for licensing
+    await until(async () => (await readFile(join(dir, 'state', `usage-${new Date().toISOString().slice(0, 7)}.tsv`), 'utf8').catch(() => '')).includes('alice@contoso.com'), 'usage record');
+  });
+
   it('serves metrics and health', async () => {
     const res = await fetch(`http://127.0.0.1:${relay.httpPort}/metrics`);
     const text = await res.text();
-    assert.match(text, /sigops_relay_messages_total\{outcome="(signed|passed)",reason="[^"]*",tenant="contoso"\} \d/);
+    assert.match(text, /sigops_relay_messages_total\{outcome="signed",reason="[^"]*",tenant="contoso"\} \d/);
     assert.match(text, /sigops_relay_messages_total\{outcome="rejected",reason="tenant-unknown",tenant=""\} 1/);
     assert.match(text, /sigops_config_generation 1/);
     const ready = await getJson(relay.httpPort, '/readyz');

@@ -140,6 +140,45 @@ export function message(o: { tenantIds?: string[]; from?: string; to?: string; s
   return lines.join('\r\n');
 }
 
+/** A reply as Gmail writes it: multipart/alternative, newest text on top, the thread quoted below. */
+export function replyMessage(o: { tenantId?: string; from?: string; to?: string } = {}): string {
+  const b = 'b1_reply_boundary';
+  return [
+    `From: Alice Example <${o.from ?? 'alice@contoso.com'}>`,
+    `To: Bob Customer <${o.to ?? 'bob@example.org'}>`,
+    'Subject: Re: Renewal quote',
+    'Date: Sun, 22 Nov 2026 08:00:00 +0000',
+    'Message-ID: <reply-1@contoso.com>',
+    'In-Reply-To: <quote-1@example.org>',
+    'MIME-Version: 1.0',
+    `X-MS-Exchange-CrossTenant-Id: ${o.tenantId ?? CONTOSO}`,
+    `Content-Type: multipart/alternative; boundary="${b}"`,
+    '',
+    `--${b}`,
+    'Content-Type: text/plain; charset=UTF-8',
+    '',
+    'Hi Bob, the renewal quote is attached. NEWEST-REPLY-TEXT',
+    '',
+    'On Sat, Nov 21, 2026 at 5:00 PM Bob Customer <bob@example.org> wrote:',
+    '> Could you send the renewal quote? QUOTED-THREAD-TEXT',
+    '',
+    `--${b}`,
+    'Content-Type: text/html; charset=UTF-8',
+    '',
+    '<div dir="ltr">Hi Bob, the renewal quote is attached. NEWEST-REPLY-TEXT</div><br>',
+    '<div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Sat, Nov 21, 2026 at 5:00 PM Bob Customer &lt;bob@example.org&gt; wrote:<br></div>',
+    '<blockquote class="gmail_quote">Could you send the renewal quote? QUOTED-THREAD-TEXT</blockquote></div>',
+    '',
+    `--${b}--`,
+    '',
+  ].join('\r\n');
+}
+
+/** Decodes quoted-printable (enough to read a signed part back in tests). */
+export function decodeQp(s: string): string {
+  return Buffer.from(s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+}
+
 export interface SendResult {
   ok: boolean;
   code?: number;

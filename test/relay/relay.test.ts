@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNextHop, type NextHop } from '../fakes/next-hop.ts';
-import { CONTOSO, FABRIKAM, PAUSED, RawSmtp, message, send, startTestRelay, until, type TestRelay } from './helpers.ts';
+import { CONTOSO, FABRIKAM, PAUSED, RawSmtp, decodeQp, message, replyMessage, send, startTestRelay, until, type TestRelay } from './helpers.ts';
 
 const env = (from = 'alice@contoso.com', to = ['bob@example.org']) => ({ from, to });
 
@@ -37,6 +37,20 @@ describe('relay: identity (fail closed)', () => {
     assert.match(text, /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby relay\.test \(sigops\) with ESMTPS \(TLSv1\.[23] [^)]+\) id \S+;\r\n\t\w{3}, \d+ \w{3} \d{4} /);
     assert.match(text, /\r\nX-Sigops-Processed: true\r\n/);
     assert.match(text, /the numbers are attached/);
+  });
+
+  it('signs under the newest reply, above the quoted thread, in both alternatives', async () => {
+    const res = await send(r.port, env(), replyMessage());
+    assert.equal(res.ok, true, res.response);
+    const text = decodeQp(hop.messages.at(-1)!.raw.toString('utf8'));
+    for (const [sig, newest, quote] of [
+      [text.indexOf('-- SIG-1'), text.indexOf('NEWEST-REPLY-TEXT'), text.indexOf('> Could you send')],
+      [text.indexOf('<p>SIG-1</p>'), text.lastIndexOf('NEWEST-REPLY-TEXT'), text.indexOf('<blockquote')],
+    ] as const) {
+      assert.ok(sig > newest && sig < quote, `signature between newest text (${newest}) and quote (${quote}), found at ${sig}`);
+    }
+    const metrics = await r.metrics.registry.metrics();
+    assert.match(metrics, /sigops_relay_messages_total\{outcome="signed",reason="default",tenant="contoso"\} \d+/);
   });
 
   const refused = async (raw: string, envelope = env(), pattern = /^550 5\.7\.1 /) => {
