@@ -79,17 +79,25 @@ export function encodeQuotedPrintable(data: Buffer, eol: string): string {
     const last = nl < 0;
     if (last) nl = n;
     let end = nl;
-    if (!last && end > start && data[end - 1] === CR) end--;
-    out.push(encodeQpLine(data, start, end, eol));
-    if (last) break;
-    out.push(eol);
+    const crlf = !last && end > start && data[end - 1] === CR;
+    if (crlf) end--;
+    if (last) {
+      out.push(encodeQpLine(data, start, end, eol, false));
+      break;
+    }
+    // a hard break decodes to the message's own line ending; when the decoded text used the
+    // other one, the difference is spelled out (=0D, or =0A plus a soft break) so the decoded
+    // bytes stay exactly as they were
+    if (crlf === (eol === '\r\n')) out.push(encodeQpLine(data, start, end, eol, false), eol);
+    else if (crlf) out.push(encodeQpLine(data, start, end + 1, eol, false), eol);
+    else out.push(encodeQpLine(data, start, nl + 1, eol, true), '=' + eol);
     start = nl + 1;
     if (start === n) break;
   }
   return out.join('');
 }
 
-function encodeQpLine(data: Buffer, start: number, end: number, eol: string): string {
+function encodeQpLine(data: Buffer, start: number, end: number, eol: string, softAfter: boolean): string {
   let line = '';
   let cur = 0;
   let out = '';
@@ -102,7 +110,7 @@ function encodeQpLine(data: Buffer, start: number, end: number, eol: string): st
       tok = '=' + HEX[c >> 4]! + HEX[c & 15]!;
     }
     // 75 characters + "=" soft break = 76; the line's last token may use the 76th column
-    const limit = i === end - 1 ? 76 : 75;
+    const limit = i === end - 1 && !softAfter ? 76 : 75;
     if (cur + tok.length > limit) {
       out += line + '=' + eol;
       line = '';

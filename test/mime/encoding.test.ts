@@ -1,0 +1,114 @@
+// Transfer encodings and charsets of the signed text parts.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64, encodeQuotedPrintable } from '../../src/mime/encoding.ts';
+import { parseContentType, parseHeaderFields, parseMailbox, parseAddressList, setHeaderField, withCharset, HeaderBlock } from '../../src/mime/headers.ts';
+
+// text-like bytes: lines, spaces at line ends, '=' signs, 8-bit, lone CRs
+const textBytes = fc
+  .array(fc.oneof(fc.constantFrom(0x0a, 0x0d, 0x20, 0x09, 0x3d, 0x2e), fc.integer({ min: 0, max: 255 })), { maxLength: 600 })
+  .map((a) => Buffer.from(a));
+
+describe('quoted-printable', () => {
+  for (const eol of ['\r\n', '\n']) {
+    it(`round-trips any bytes with ${JSON.stringify(eol)} line breaks, lines ≤ 76`, () => {
+      fc.assert(
+        fc.property(textBytes, (data) => {
+          const enc = encodeQuotedPrintable(data, eol);
+          for (const line of enc.split(eol)) assert.ok(line.length <= 76, `line ${JSON.stringify(line)}`);
+          assert.ok(!/[^\x09\x0a\x0d\x20-\x7e]/.test(enc), 'only printable ASCII');
+          if (eol === '\r\n') assert.ok(!/\r(?!\n)|(?<!\r)\n/.test(enc), 'no bare CR/LF');
+          assert.ok(decodeQuotedPrintable(Buffer.from(enc, 'latin1')).equals(data));
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it('decodes soft breaks, hex (any case), and keeps broken escapes literally', () => {
+    assert.equal(decodeQuotedPrintable(Buffer.from('a=\r\nb=3D=3d=\nc= \r\nd=ZZ=4')).toString('latin1'), 'ab==cd=ZZ=4');
+    assert.equal(decodeQuotedPrintable(Buffer.from('trailing   \r\nx')).toString(), 'trailing\r\nx');
+  });
+
+  it('encodes trailing whitespace and a leading line break faithfully', () => {
+    assert.equal(encodeQuotedPrintable(Buffer.from('a \nb\t\n'), '\n'), 'a=20\nb=09\n');
+    assert.equal(encodeQuotedPrintable(Buffer.from('x'.repeat(80)), '\n'), 'x'.repeat(75) + '=\n' + 'x'.repeat(5));
+  });
+});
+
+describe('base64', () => {
+  it('round-trips with 76-character lines', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (a) => {
+        const data = Buffer.from(a);
+        const enc = encodeBase64(data, '\r\n');
+        for (const line of enc.split('\r\n')) assert.ok(line.length <= 76);
+        assert.ok(decodeBase64(Buffer.from(enc)).equals(data));
+      }),
+    );
+  });
+});
+
+describe('charsets', () => {
+  it('knows the usual charsets and refuses unknown ones', () => {
+    for (const c of ['utf-8', 'UTF8', '"iso-8859-1"', 'ISO-8859-15', 'windows-1252', 'Windows-1251', 'koi8-r', 'shift_jis', 'euc-kr', 'gb2312', 'big5', 'iso-2022-jp', 'us-ascii', undefined]) {
+      assert.ok(codecFor(c), String(c));
+    }
+    assert.equal(codecFor('x-unknown-charset'), undefined);
+  });
+
+  it('ISO-2022-JP: decodes like the WHATWG decoder and re-encodes byte for byte', () => {
+    const text = 'アリスさん\r\n明日の会議は10時からです。ｶﾀｶﾅ\r\nOK';
+    const codec = codecFor('iso-2022-jp')!;
+    const bytes = codec.encode(text);
+    assert.ok(!/[\x80-\xff]/.test(bytes.toString('latin1')), '7-bit');
+    assert.equal(new TextDecoder('iso-2022-jp').decode(bytes), text);
+    assert.equal(codec.decode(bytes), text);
+    assert.equal(codec.canEncode('é'), false);
+    assert.equal(codec.canEncode('会議'), true);
+  });
+
+  it('us-ascii is read byte-transparently but only carries ASCII', () => {
+    const c = codecFor('us-ascii')!;
+    const raw = Buffer.from([0x48, 0xe9, 0x0a]);
+    assert.ok(c.encode(c.decode(raw)).equals(raw));
+    assert.equal(c.canEncode('é'), false);
+  });
+});
+
+describe('headers', () => {
+  const block = Buffer.from(
+    'Received: from a\r\n\tby b; Mon, 3 Nov 2025\r\nFrom: "Example, Alice" <Alice@Contoso.COM>\r\nTo: bob@fabrikam.com, "Carol" <carol@x.org>\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\nSubject: second\r\nX-Bin: caf\xe9\r\nContent-Type: text/plain;\r\n charset="iso-8859-1"; format=flowed\r\n',
+    'latin1',
+  );
+  it('get/getAll unfold, keep encoded words, are case-insensitive', () => {
+    const h = new HeaderBlock(parseHeaderFields(block));
+    assert.equal(h.get('received'), 'from a by b; Mon, 3 Nov 2025');
+    assert.equal(h.get('SUBJECT'), '=?utf-8?q?Gr=C3=BC=C3=9Fe?=');
+    assert.deepEqual(h.getAll('subject'), ['=?utf-8?q?Gr=C3=BC=C3=9Fe?=', 'second']);
+    assert.deepEqual(h.from(), { address: 'alice@contoso.com', name: 'Example, Alice' });
+    assert.ok(h.get('x-bin')!.startsWith('caf'));
+    assert.equal(h.get('missing'), undefined);
+    assert.deepEqual(parseAddressList(h.get('to')!), ['bob@fabrikam.com', 'carol@x.org']);
+  });
+  it('parses content types with quoted and RFC 2231 parameters', () => {
+    const ct = parseContentType('Multipart/Mixed; boundary="a;b=c"; name*0="x"; name*1="y"');
+    assert.equal(ct.mime, 'multipart/mixed');
+    assert.equal(ct.params.get('boundary'), 'a;b=c');
+    assert.equal(ct.params.get('name'), 'xy');
+    assert.equal(parseContentType(undefined).mime, 'text/plain');
+    assert.equal(parseContentType('multipart').mime, 'multipart/mixed');
+  });
+  it('edits one field in place and keeps every other byte', () => {
+    const edited = setHeaderField(block, 'Content-Type', withCharset('text/plain; charset="iso-8859-1"; format=flowed', 'utf-8'), '\r\n');
+    assert.equal(edited.toString('latin1'), block.toString('latin1').replace('Content-Type: text/plain;\r\n charset="iso-8859-1"; format=flowed\r\n', 'Content-Type: text/plain; charset=utf-8; format=flowed\r\n'));
+    const added = setHeaderField(block, 'Content-Transfer-Encoding', 'quoted-printable', '\r\n');
+    assert.ok(added.toString('latin1').endsWith('format=flowed\r\nContent-Transfer-Encoding: quoted-printable\r\n'));
+  });
+  it('parses mailboxes forgivingly', () => {
+    assert.deepEqual(parseMailbox('bob@x.org (Bob)'), { address: 'bob@x.org', name: 'Bob' });
+    assert.deepEqual(parseMailbox('<bob@x.org>'), { address: 'bob@x.org' });
+    assert.equal(parseMailbox('undisclosed-recipients:;'), undefined);
+  });
+});
