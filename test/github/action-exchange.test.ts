@@ -206,4 +206,33 @@ describe('bundled action with Exchange Online', () => {
       exo.setExchangeRole(FABRIKAM, true);
     }
   });
+
+  test('changing existing objects in several tenants needs the force input', async () => {
+    const files = ['tenants/contoso.yaml', 'tenants/fabrikam.yaml'].map((f) => join(box.configDir, f));
+    const originals = files.map((f) => readFileSync(f, 'utf8'));
+    files.forEach((f, i) => writeFileSync(f, originals[i]!.replace('smartHost: relay.sigops.example.net', 'smartHost: relay2.sigops.example.net')));
+    try {
+      const merge = '5'.repeat(40);
+      const writes = exo.writes().length;
+      const refused = await box.run({ event: 'push', payload: pushPayload(merge), apiUrl: gh.url, inputs, env, sha: merge });
+      assert.equal(refused.code, 1, refused.stdout + refused.summary);
+      assert.match(refused.summary, /apply refused/);
+      assert.match(refused.summary, /`force: true`/);
+      assert.equal(exo.writes().length, writes);
+      const forced = await box.run({
+        event: 'push',
+        payload: pushPayload(merge),
+        apiUrl: gh.url,
+        inputs: { ...inputs, force: 'true' },
+        env,
+        sha: merge,
+      });
+      assert.equal(forced.code, 0, forced.stdout + forced.summary);
+      for (const id of [CONTOSO, FABRIKAM]) {
+        assert.deepEqual(exo.object(id, 'OutboundConnector', 'sigops outbound')?.SmartHosts, ['relay2.sigops.example.net']);
+      }
+    } finally {
+      files.forEach((f, i) => writeFileSync(f, originals[i]!));
+    }
+  });
 });
