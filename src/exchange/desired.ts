@@ -94,6 +94,9 @@ export function desiredObjects(tenant: Tenant): DesiredObject[] {
         FromScope: 'InOrganization',
         SentToScope: ex.internal ? null : 'NotInOrganization',
         FromMemberOf: ex.senders.kind === 'memberOf' ? [ex.senders.group] : null,
+        // Only the domains this tenant signs: the relay refuses (550) any other sender domain,
+        // so routing mail of another accepted domain to it would bounce that mail.
+        SenderDomainIs: [...tenant.domains],
         RouteMessageOutboundConnector: OUTBOUND_CONNECTOR_NAME,
         ExceptIfHeaderContainsMessageHeader: PROCESSED_HEADER,
         ExceptIfHeaderContainsWords: ['true'],
@@ -136,6 +139,7 @@ export const FIELD_COMPARISON: Readonly<Record<ObjectKind, Readonly<Record<strin
     FromScope: 'ci',
     SentToScope: 'ci',
     FromMemberOf: 'set-ci',
+    SenderDomainIs: 'set-ci',
     RouteMessageOutboundConnector: 'ci',
     ExceptIfHeaderContainsMessageHeader: 'ci',
     ExceptIfHeaderContainsWords: 'set-ci',

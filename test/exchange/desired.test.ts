@@ -36,6 +36,7 @@ test('desired objects carry every parameter of DESIGN §4 and the marker', () =>
     FromScope: 'InOrganization',
     SentToScope: 'NotInOrganization',
     FromMemberOf: null,
+    SenderDomainIs: ['contoso.com'],
     RouteMessageOutboundConnector: 'sigops outbound',
     ExceptIfHeaderContainsMessageHeader: 'X-Sigops-Processed',
     ExceptIfHeaderContainsWords: ['true'],
@@ -53,6 +54,11 @@ test('internal clears SentToScope, a group sets FromMemberOf, a pause disables t
   assert.equal(rule.params.SentToScope, null);
   assert.deepEqual(rule.params.FromMemberOf, ['sig@contoso.com']);
   assert.equal(rule.enabled, false);
+});
+
+test('the rule routes only the domains the tenant signs (the relay refuses any other)', () => {
+  const rule = desiredObjects(tenant('contoso', CONTOSO_ID, { domains: ['contoso.com', 'contoso.co.uk'] }))[2]!;
+  assert.deepEqual(rule.params.SenderDomainIs, ['contoso.com', 'contoso.co.uk']);
 });
 
 test('only the marker makes an object ours, in Comment for connectors and Comments for rules', () => {

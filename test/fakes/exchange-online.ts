@@ -143,6 +143,7 @@ const RULE_PARAMS: Record<string, ParamType> = {
   FromScope: { enum: ['InOrganization', 'NotInOrganization'], nullable: true },
   SentToScope: { enum: ['InOrganization', 'NotInOrganization', 'ExternalPartner', 'ExternalNonPartner'], nullable: true },
   FromMemberOf: 'strings',
+  SenderDomainIs: 'strings',
   SentTo: 'strings',
   RouteMessageOutboundConnector: 'string',
   ExceptIfHeaderContainsMessageHeader: 'string',

@@ -62,6 +62,7 @@ test('a fresh tenant plans three creates; apply creates connectors before the ru
   assert.equal(field('ExceptIfMessageSizeOver'), '150MB');
   assert.equal(field('FromMemberOf'), undefined, 'senders: all → no FromMemberOf');
   assert.equal(field('Enabled'), true);
+  assert.deepEqual(field('SenderDomainIs'), ['contoso.com']);
   assert.ok(hasChanges(first));
 
   const report = await applyPlan(first, { config: configOf(root, [contoso()]), exchange: h.exchange });
