@@ -25,7 +25,7 @@ describe('bundled action with Exchange Online', () => {
   const inputs = { 'github-token': 'ghs_write', 'client-id': CLIENT_ID, 'client-secret': SECRET };
 
   before(async () => {
-    gh = await startFakeGitHub({ tokens: { 'ghs_write': 'write' } });
+    gh = await startFakeGitHub({ tokens: { 'ghs_write': 'write', 'ghs_fork': 'read' } });
     exo = await new FakeExchangeOnline().start();
     exo.addTenant(CONTOSO).addTenant(FABRIKAM).registerApp({
       clientId: CLIENT_ID,
@@ -234,5 +234,22 @@ describe('bundled action with Exchange Online', () => {
     } finally {
       files.forEach((f, i) => writeFileSync(f, originals[i]!));
     }
+  });
+
+  test('fork pull request with secrets but a read-only token: the plan goes to the job summary, with a warning', async () => {
+    gh.addPullRequest({ number: 24 });
+    const r = await box.run({
+      event: 'pull_request',
+      payload: pullRequestPayload(24, { fork: true }),
+      apiUrl: gh.url,
+      inputs: { ...inputs, 'github-token': 'ghs_fork' },
+      env,
+    });
+    assert.equal(r.code, 0, r.stdout + r.summary);
+    assert.equal(gh.comments.get(24)!.length, 0);
+    assert.ok(r.annotations.some((a) => a.startsWith('::warning') && a.includes('403') && a.includes('fork')), r.stdout);
+    assert.match(r.summary, /The plan comment could not be written: GitHub API: cannot create the plan comment on pull request #24: 403/);
+    assert.match(r.summary, /### sigops plan/);
+    assert.match(r.summary, /`contoso`/);
   });
 });
