@@ -129,3 +129,24 @@ test('Entra inputs map to the variables the Exchange code reads', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the job summary stays under GitHub\'s 1 MiB, multi-byte text included', async () => {
+  const { stepSummary, STEP_SUMMARY_LIMIT } = await import('../../src/github/summary.ts');
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'sigops-summary-'));
+  try {
+    const path = join(dir, 'summary.md');
+    const summary = stepSummary(path);
+    await summary.write('### first\n');
+    await summary.write(`<details>\n\n${codeBlock('✅ ünïcödé line\n'.repeat(120_000), 'diff')}\n</details>\n`);
+    const text = readFileSync(path, 'utf8');
+    assert.ok(Buffer.byteLength(text) <= STEP_SUMMARY_LIMIT, `${Buffer.byteLength(text)} bytes`);
+    assert.ok(text.startsWith('### first\n'));
+    assert.match(text, /a job summary is limited to 1 MiB/);
+    await stepSummary(undefined).write('outside Actions: nothing happens');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
