@@ -98,7 +98,7 @@ export function explainGitHubError(err: unknown, operation: string, ctx: ErrorCo
       } else if (ctx.fromFork) {
         hint =
           'This pull request comes from a fork: GitHub gives such runs a read-only token, so the action cannot ' +
-          'write to the pull request. The plan is in the job summary of this run instead';
+          'write to the pull request. What the comment would have said is in the job summary of this run';
       } else {
         hint =
           `The token lacks a permission${ctx.permission ? `: give the job \`permissions: ${ctx.permission}\`` : ''}` +
