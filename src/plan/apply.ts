@@ -142,16 +142,12 @@ async function runChange(client: ExchangeClient, change: Change, sleep: Sleep, s
   switch (change.action) {
     case 'create': {
       const { Enabled, ...params } = values();
-      const desired: DesiredObject = {
-        kind: change.kind,
-        name: change.name,
-        params,
-        ...(change.kind === 'TransportRule' ? { enabled: Enabled !== false } : {}),
-      };
       if (change.kind !== 'TransportRule') {
-        await createObject(client, { ...desired, params: { ...params, ...(Enabled !== undefined ? { Enabled } : {}) } });
+        // Connectors take -Enabled as one of their own parameters.
+        await createObject(client, { kind: change.kind, name: change.name, params: values() });
         return;
       }
+      const desired: DesiredObject = { kind: change.kind, name: change.name, params, enabled: Enabled !== false };
       // The rule names the outbound connector created a moment ago, which Exchange may not
       // have replicated yet: "couldn't be found" is retried for a while.
       let delay = settle.delayMs;

@@ -79,29 +79,49 @@ export async function planTenants(options: PlanOptions): Promise<Plan> {
 
 interface LiveState {
   readonly ours: Map<ObjectKind, LiveObject>;
+  /** Objects with our marker under another name (renamed by hand, or left over). */
+  readonly strays: LiveObject[];
+  /** Objects with one of our names but without the marker. */
   readonly conflicts: Conflict[];
 }
 
 /** Reads the three kinds; an object counts as ours only when it carries the marker. */
 async function readLive(client: ExchangeClient): Promise<LiveState> {
   const ours = new Map<ObjectKind, LiveObject>();
+  const strays: LiveObject[] = [];
   const conflicts: Conflict[] = [];
   for (const kind of CREATE_ORDER) {
     const name = OBJECT_NAMES[kind];
     const records = await listObjects(client, kind);
-    const match = records.find((r: ExchangeRecord) => String(r.Name ?? r.Identity ?? '').toLowerCase() === name.toLowerCase());
-    if (!match) continue;
-    if (isManagedBySigops(match, kind)) ours.set(kind, { kind, name, fields: liveFields(kind, match) });
-    else
-      conflicts.push({
-        kind,
-        name,
-        message:
-          `${kind} "${name}" exists but is not managed by sigops (no "managed-by: sigops" in ${markerField(kind)}): ` +
-          `sigops will not touch it. Rename it, or add the marker to ${markerField(kind)} to let sigops adopt it.`,
-      });
+    for (const r of records) {
+      const recordName = String(r.Name ?? r.Identity ?? '');
+      const named = recordName.toLowerCase() === name.toLowerCase();
+      if (isManagedBySigops(r, kind)) {
+        const live = { kind, name: recordName, fields: liveFields(kind, r) };
+        if (named) ours.set(kind, { ...live, name });
+        else strays.push(live);
+      } else if (named) {
+        conflicts.push({
+          kind,
+          name,
+          message:
+            `${kind} "${name}" exists but is not managed by sigops (no "managed-by: sigops" in ${markerField(kind)}): ` +
+            `sigops will not touch it. Rename it, or add the marker to ${markerField(kind)} to let sigops adopt it.`,
+        });
+      }
+    }
   }
-  return { ours, conflicts };
+  return { ours, strays, conflicts };
+}
+
+function strayConflicts(strays: readonly LiveObject[]): Conflict[] {
+  return strays.map((o) => ({
+    kind: o.kind,
+    name: o.name,
+    message:
+      `${o.kind} "${o.name}" carries the sigops marker but not the name sigops uses ("${OBJECT_NAMES[o.kind]}"): ` +
+      'rename it back, or remove it (or its marker) by hand; sigops does not guess which object is the right one.',
+  }));
 }
 
 export async function planPresentTenant(connector: ExchangeConnector, tenant: Tenant): Promise<TenantPlan> {
@@ -113,8 +133,10 @@ export async function planPresentTenant(connector: ExchangeConnector, tenant: Te
     return { ...base, changes: [], live: [], conflicts: [], error: describeError(err) };
   }
   const liveList = CREATE_ORDER.flatMap((k) => (live.ours.has(k) ? [live.ours.get(k)!] : []));
-  // A lookalike blocks the whole tenant: routing mail to someone else's connector is worse than doing nothing.
-  if (live.conflicts.length > 0) return { ...base, changes: [], live: liveList, conflicts: live.conflicts };
+  // A lookalike blocks the whole tenant: routing mail to someone else's connector is worse than
+  // doing nothing. So does a marked object under another name (a second route rule could be live).
+  const conflicts = [...live.conflicts, ...strayConflicts(live.strays)];
+  if (conflicts.length > 0) return { ...base, changes: [], live: [...liveList, ...live.strays], conflicts };
   return { ...base, changes: diffTenant(desiredObjects(tenant), live.ours), live: liveList, conflicts: [] };
 }
 
@@ -163,16 +185,21 @@ async function planRemovedTenant(connector: ExchangeConnector, gone: RemovedTena
   } catch (err) {
     return { ...base, changes: [], live: [], conflicts: [], error: describeError(err) };
   }
-  const liveList = CREATE_ORDER.flatMap((k) => (live.ours.has(k) ? [live.ours.get(k)!] : []));
-  // Lookalikes are not ours: when offboarding they are simply left alone (no conflict).
-  const changes: Change[] = REMOVE_ORDER.flatMap((kind) => {
-    const have = live.ours.get(kind);
-    if (!have) return [];
-    const fields = Object.entries(have.fields)
-      .filter(([, v]) => v !== null)
-      .map(([field, v]) => ({ field, old: v, new: null }));
-    return [{ action: 'remove' as const, kind, name: have.name, fields }];
-  });
+  const liveList = [...CREATE_ORDER.flatMap((k) => (live.ours.has(k) ? [live.ours.get(k)!] : [])), ...live.strays];
+  // Offboarding removes everything carrying the marker (strays too), rules first.
+  // Lookalikes are not ours: they are simply left alone (no conflict).
+  const changes: Change[] = REMOVE_ORDER.flatMap((kind) =>
+    liveList
+      .filter((o) => o.kind === kind)
+      .map((have) => ({
+        action: 'remove' as const,
+        kind,
+        name: have.name,
+        fields: Object.entries(have.fields)
+          .filter(([, v]) => v !== null)
+          .map(([field, v]) => ({ field, old: v, new: null })),
+      })),
+  );
   return { ...base, changes, live: liveList, conflicts: [] };
 }
 

@@ -246,3 +246,18 @@ test('the checksum is stable for the same config and live state', async () => {
   const c = await plan([contoso({ exchange: { internal: true } }), tenant('fabrikam', FABRIKAM_ID)]);
   assert.notEqual(a.checksum, c.checksum);
 });
+
+test('an object of ours renamed by hand is a conflict, not a second object', async () => {
+  await converge([contoso()]);
+  await h.fake.stop();
+  h = await startHarness();
+  // Marked rule under another name (e.g. renamed in the admin center) and no "sigops route".
+  h.fake.seed(CONTOSO_ID, 'OutboundConnector', { Name: 'sigops outbound', ConnectorType: 'OnPremises', UseMXRecord: false, SmartHosts: ['relay.sigops.example.net'], Comment: 'managed-by: sigops; tenant: contoso' });
+  h.fake.seed(CONTOSO_ID, 'TransportRule', { Name: 'sigops route (renamed)', Priority: 0, RouteMessageOutboundConnector: 'sigops outbound', Comments: 'managed-by: sigops; tenant: contoso' });
+  const p = await plan([contoso()]);
+  const t = p.tenants[0]!;
+  assert.deepEqual(t.changes, []);
+  assert.equal(t.conflicts.length, 1);
+  assert.match(t.conflicts[0]!.message, /"sigops route \(renamed\)" carries the sigops marker/);
+  assert.ok(hasErrors(p));
+});

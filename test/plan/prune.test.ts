@@ -38,6 +38,8 @@ test('deleted tenant: nothing without --prune, ordered removal with it, lookalik
   const p0 = await planTenants({ config: both, exchange: h.exchange });
   assert.equal((await applyPlan(p0, { config: both, exchange: h.exchange })).converged, true);
   h.fake.seed(FABRIKAM_ID, 'OutboundConnector', { Name: 'Fabrikam own', ConnectorType: 'Partner', UseMXRecord: true, Comment: '' });
+  // A left-over object of ours under another name: offboarding removes it too.
+  h.fake.seed(FABRIKAM_ID, 'InboundConnector', { Name: 'sigops inbound (2019)', ConnectorType: 'OnPremises', TlsSenderCertificateName: 'old.example.net', Comment: 'managed-by: sigops; tenant: fabrikam' });
 
   // fabrikam.yaml is deleted in a commit.
   unlinkSync(join(config, 'tenants/fabrikam.yaml'));
@@ -64,7 +66,7 @@ test('deleted tenant: nothing without --prune, ordered removal with it, lookalik
   assert.equal(f.status, 'removed');
   assert.deepEqual(
     f.changes.map((c) => `${c.action} ${c.kind}`),
-    ['remove TransportRule', 'remove OutboundConnector', 'remove InboundConnector'],
+    ['remove TransportRule', 'remove OutboundConnector', 'remove InboundConnector', 'remove InboundConnector'],
   );
   assert.ok(f.changes[0]!.fields.every((x) => x.new === null));
   const r2 = await applyPlan(pruned, { config: only, exchange: h.exchange });
@@ -73,6 +75,7 @@ test('deleted tenant: nothing without --prune, ordered removal with it, lookalik
     'Remove-TransportRule sigops route',
     'Remove-OutboundConnector sigops outbound',
     'Remove-InboundConnector sigops inbound',
+    'Remove-InboundConnector sigops inbound (2019)',
   ]);
   assert.deepEqual(h.fake.objects(FABRIKAM_ID, 'OutboundConnector').map((o) => o.Name), ['Fabrikam own']);
   // Contoso is untouched and a second prune plan is empty.
