@@ -142,15 +142,27 @@ export function decodedText(n: Node): string {
   return new TextDecoder(charset).decode(body);
 }
 
-/** The first text/html and text/plain leaves that are not attachments. */
+/**
+ * The first text/html and text/plain body parts: in a single-part message or inside
+ * multipart/alternative, mixed or related; not attachments, not named files.
+ */
 export function bodyParts(root: Node): { html?: Node; text?: Node } {
   const out: { html?: Node; text?: Node } = {};
-  for (const l of leaves(root)) {
+  const isBody = (l: Node): boolean => {
     const disp = (header(l, 'content-disposition') ?? '').toLowerCase();
-    if (disp.startsWith('attachment')) continue;
-    if (l.type === 'text/html' && !out.html) out.html = l;
-    if (l.type === 'text/plain' && !out.text) out.text = l;
-  }
+    return !disp.startsWith('attachment') && !/filename/.test(disp) && l.params.name === undefined;
+  };
+  const visit = (n: Node): void => {
+    if (n.children) {
+      if (!['multipart/alternative', 'multipart/mixed', 'multipart/related'].includes(n.type)) return;
+      n.children.forEach(visit);
+      return;
+    }
+    if (!isBody(n)) return;
+    if (n.type === 'text/html' && !out.html) out.html = n;
+    if (n.type === 'text/plain' && !out.text) out.text = n;
+  };
+  visit(root);
   return out;
 }
 
