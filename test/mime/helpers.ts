@@ -11,7 +11,7 @@ export const BLOCKS = {
   text: 'Alice Example | Sales Lead\nContoso Ltd – Seattle',
 };
 
-export const SIGN: SigningChoice = { kind: 'sign', blocks: BLOCKS, placement: 'reply', rule: 'default' };
+export const SIGN: Extract<SigningChoice, { kind: 'sign' }> = { kind: 'sign', blocks: BLOCKS, placement: 'reply', rule: 'default' };
 
 export function chunked(buf: Buffer, sizes: number | readonly number[] = 64 * 1024): Readable {
   const list = typeof sizes === 'number' ? [sizes] : sizes;
