@@ -39,6 +39,9 @@ export interface PlanOptions {
 
 export const DEFAULT_SAFETY_LIMIT = 1;
 
+/** Entra answers meaning "this app is not in that tenant (any more)" or "no such tenant". */
+const GONE_CODES = new Set(['AADSTS700016', 'AADSTS90002', 'AADSTS90072']);
+
 export function connectorOf(exchange: PlanOptions['exchange']): ExchangeConnector {
   return exchange instanceof ExchangeConnector ? exchange : new ExchangeConnector(exchange ?? {});
 }
@@ -61,7 +64,24 @@ export async function planTenants(options: PlanOptions): Promise<Plan> {
   for (const tenant of [...present].sort((a, b) => (a.slug < b.slug ? -1 : 1))) {
     tenants.push(await planPresentTenant(connector, tenant));
   }
-  if (options.prune) for (const gone of removed) tenants.push(await planRemovedTenant(connector, gone));
+  const notices = [...history.notices];
+  if (options.prune) {
+    for (const gone of removed) {
+      const t = await planRemovedTenant(connector, gone);
+      // The app was taken out of the tenant (or the tenant is gone) after offboarding: nothing
+      // of ours can be left that sigops could reach; say so instead of failing every run.
+      if (t.error?.name === 'AuthenticationError' && t.error.code && GONE_CODES.has(t.error.code)) {
+        notices.push(
+          `deleted tenant "${gone.slug}" (${gone.tenantId}) is not reachable any more (${t.error.code}): ` +
+            'nothing to remove through sigops; check its Exchange by hand if it was never offboarded',
+        );
+        const { error: _unreachable, ...rest } = t;
+        tenants.push(rest);
+        continue;
+      }
+      tenants.push(t);
+    }
+  }
 
   const limit = options.safetyLimit ?? DEFAULT_SAFETY_LIMIT;
   const changingExisting = tenants.filter((t) => t.changes.some((c) => c.action !== 'create')).map((t) => t.slug);
@@ -72,7 +92,7 @@ export async function planTenants(options: PlanOptions): Promise<Plan> {
     tenants,
     pendingPrune: options.prune ? [] : removed,
     safety: { tenantsChangingExisting: changingExisting, limit, needsForce: changingExisting.length > limit },
-    notices: history.notices,
+    notices,
   };
   return { ...body, checksum: planChecksum(body) };
 }

@@ -105,3 +105,16 @@ test('--tenant narrows a prune plan to one removed tenant; an unknown slug is an
   assert.deepEqual(p.tenants.map((t) => [t.slug, t.status]), [['fabrikam', 'removed']]);
   await assert.rejects(planTenants({ config: only, exchange: h.exchange, tenant: 'nobody' }), /no tenant "nobody"/);
 });
+
+test('a deleted tenant that sigops cannot reach any more is a notice, not an error on every run', async () => {
+  const gone = '9a9a9a9a-0000-4000-8000-000000000001'; // unknown to the fake: AADSTS90002
+  writeFileSync(join(config, 'tenants/gone.yaml'), `id: ${gone}\nname: Gone Ltd\n`);
+  await simpleGit(repo).add('.').commit('gone arrives');
+  unlinkSync(join(config, 'tenants/gone.yaml'));
+  await simpleGit(repo).add('.').commit('gone leaves');
+  const only = configOf(config, [tenant('contoso-ltd', CONTOSO_ID)]);
+  const p = await planTenants({ config: only, exchange: h.exchange, prune: true, tenant: 'gone' });
+  assert.equal(p.tenants[0]!.error, undefined);
+  assert.deepEqual(p.tenants[0]!.changes, []);
+  assert.ok(p.notices.some((n) => /"gone" .* not reachable any more \(AADSTS90002\)/.test(n)), p.notices.join('\n'));
+});
