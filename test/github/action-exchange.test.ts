@@ -252,4 +252,18 @@ describe('bundled action with Exchange Online', () => {
     assert.match(r.summary, /### sigops plan/);
     assert.match(r.summary, /`contoso`/);
   });
+
+  test('push: a tenant that fails during apply fails the job and is named in the summary', async () => {
+    const merge = '6'.repeat(40);
+    exo.setExchangeRole(FABRIKAM, false);
+    try {
+      const r = await box.run({ event: 'push', payload: pushPayload(merge), apiUrl: gh.url, inputs, env, sha: merge });
+      assert.equal(r.code, 1, r.stdout + r.summary);
+      assert.match(r.summary, /sigops apply failed in 1 tenant/);
+      assert.match(r.summary, /`fabrikam`/);
+      assert.ok(r.annotations.some((a) => a.startsWith('::error') && a.includes('apply failed for fabrikam')), r.stdout);
+    } finally {
+      exo.setExchangeRole(FABRIKAM, true);
+    }
+  });
 });
