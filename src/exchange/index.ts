@@ -1,6 +1,6 @@
 // Exchange Online: app-only auth, the InvokeCommand client, the objects sigops manages.
 import { createTokenProvider, credentialsFromEnv, type Credentials, type TokenProvider } from './auth.ts';
-import { DEFAULT_EXCHANGE_URL, ExchangeClient, type RetryPolicy, type Sleep } from './client.ts';
+import { DEFAULT_EXCHANGE_URL, ExchangeClient, realSleep, type RetryPolicy, type Sleep } from './client.ts';
 
 export * from './errors.ts';
 export {
@@ -71,6 +71,11 @@ export class ExchangeConnector {
         ...(this.options.ca ? { ca: this.options.ca } : {}),
       });
     return this.tokens;
+  }
+
+  /** How this connector waits (injected in tests, real time otherwise). */
+  get sleep(): Sleep {
+    return this.options.sleep ?? realSleep;
   }
 
   client(tenantId: string): ExchangeClient {

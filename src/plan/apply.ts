@@ -4,7 +4,6 @@ import {
   ObjectNotFoundError,
   createObject,
   describeError,
-  realSleep,
   removeObject,
   setRuleEnabled,
   updateObject,
@@ -60,8 +59,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     const fresh = await planTenants(scope);
     if (fresh.checksum !== plan.checksum) throw new StalePlanError(plan.checksum, fresh.checksum);
   }
-  const exchangeSleep = options.exchange && 'sleep' in options.exchange ? options.exchange.sleep : undefined;
-  const sleep = options.sleep ?? exchangeSleep ?? realSleep;
+  const sleep = options.sleep ?? connector.sleep;
   const settle = options.settle ?? DEFAULT_SETTLE;
 
   const steps = new Map<string, AppliedStep[]>();
