@@ -58,6 +58,11 @@ Examples:
       // stdout is not ended by us: a PassThrough carries the message to it
       const out = new PassThrough();
       out.pipe(process.stdout, { end: false });
+      // a reader that goes away (`| head`) must not crash the command: stop writing, keep draining
+      process.stdout.once('error', () => {
+        out.unpipe(process.stdout);
+        out.resume();
+      });
       try {
         const outcome = await signMessage(input, out, choose);
         await new Promise<void>((done) => (out.readableEnded ? done() : out.once('end', done)));
