@@ -4,9 +4,23 @@ import { Octokit } from '@octokit/rest';
 
 export type GitHubClient = InstanceType<typeof Octokit>;
 
-export function createClient(options: { token: string; apiUrl: string; userAgent?: string }): GitHubClient {
+export interface ClientOptions {
+  readonly token: string;
+  readonly apiUrl: string;
+  readonly userAgent?: string;
+  /** First wait before retrying a 5xx (doubled each time; default 1 s). */
+  readonly retryDelayMs?: number;
+  /** Retries of an idempotent request answered 500/502/503/504 (default 2). */
+  readonly retries?: number;
+}
+
+const RETRIED_STATUS = new Set([500, 502, 503, 504]);
+// A POST that timed out may have created the comment: never repeated, or it could duplicate.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PATCH', 'PUT', 'DELETE']);
+
+export function createClient(options: ClientOptions): GitHubClient {
   const quiet = (): void => {};
-  return new Octokit({
+  const octokit = new Octokit({
     auth: options.token,
     baseUrl: options.apiUrl,
     userAgent: options.userAgent ?? 'sigops-action',
@@ -14,6 +28,22 @@ export function createClient(options: { token: string; apiUrl: string; userAgent
     // print a second, bare line for each.
     log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
   });
+  const retries = options.retries ?? 2;
+  const firstDelay = options.retryDelayMs ?? 1000;
+  // GitHub answers the odd 502/503 under load; one more try usually succeeds.
+  octokit.hook.wrap('request', async (request, opts) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await request(opts);
+      } catch (err) {
+        const status = (err as { status?: unknown }).status;
+        const method = String(opts.method ?? 'GET').toUpperCase();
+        if (attempt >= retries || typeof status !== 'number' || !RETRIED_STATUS.has(status) || !IDEMPOTENT.has(method)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, firstDelay * 2 ** attempt));
+      }
+    }
+  });
+  return octokit;
 }
 
 interface HttpErrorLike {

@@ -135,4 +135,21 @@ describe('plan comment upsert against the fake GitHub', () => {
     assert.equal(direct.checksum, undefined);
     assert.match(direct.note, /does not come from a merged pull request/);
   });
+
+  test('a 502 on an idempotent call is retried; a failed POST never is (it could duplicate the comment)', async () => {
+    gh.addPullRequest({ number: 9 });
+    const fast = createClient({ token: 'good', apiUrl: gh.url, retryDelayMs: 1 });
+    const bad = { message: 'Server Error' };
+    gh.failNext('GET', /\/issues\/9\/comments$/, 502, bad);
+    const created = await upsertPlanComment(fast, target(9), 'v1');
+    assert.equal(created.action, 'created');
+    gh.failNext('PATCH', /\/issues\/comments\/\d+$/, 503, bad, 2);
+    assert.equal((await upsertPlanComment(fast, target(9), 'v2')).action, 'updated');
+
+    gh.addPullRequest({ number: 10 });
+    gh.failNext('POST', /\/issues\/10\/comments$/, 502, bad);
+    await assert.rejects(upsertPlanComment(fast, target(10), 'x'), /502 Server Error.*GitHub had a server error; re-run the job/);
+    assert.equal(gh.requests.filter((r) => r.method === 'POST' && r.path.includes('/issues/10/')).length, 1);
+    assert.equal(gh.comments.get(10)!.length, 0);
+  });
 });
