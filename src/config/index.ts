@@ -3,13 +3,12 @@
 // with file:line:col; warnings are kept apart from errors.
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Node } from 'yaml';
 import type {
   ConfigRepo, Directory, DirectorySource, HostPort, Rule, RuleCondition, SenderScope, SourcePosition, Template, Tenant,
 } from './model.ts';
 import { ConfigError, ConfigInvalidError, ConfigWarning, compareDiagnostics, type ConfigDiagnostic, type ConfigProblem } from './errors.ts';
 import {
-  MAX_DIRECTORY_BYTES, MAX_FILE_BYTES, nodeAt, nodePosition, parseYaml, readTextFile, type Sink, type YamlFile,
+  MAX_DIRECTORY_BYTES, MAX_FILE_BYTES, parseYaml, readTextFile, type Sink, type YamlFile,
 } from './source.ts';
 import { SCHEMA_DIR, validateSchema } from './schema.ts';
 import { analyzeTemplate, closestName, type TemplateVariable } from '../signature/index.ts';
@@ -204,7 +203,7 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
   const parsed = await Promise.all(tenantFiles.map(async (file) => {
     const text = await readTextFile(join(abs, file), file, MAX_FILE_BYTES, out);
     if (text === undefined) return undefined;
-    const y = parseYaml(text, file, out);
+    const y = parseYaml(text, file, out, { positions: true });
     if (!y) return undefined;
     return { y, valid: validateSchema(y, 'tenant', out) };
   }));
@@ -235,7 +234,7 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
       p = (async () => {
         const text = await readTextFile(join(abs, file), file, MAX_DIRECTORY_BYTES, out);
         if (text === undefined) return undefined;
-        const y = parseYaml(text, file, out);
+        const y = parseYaml(text, file, out, { positions: false });
         if (!y) return undefined;
         const valid = validateSchema(y, 'directory', out);
         const raw = (y.data ?? {}) as { users?: unknown };
@@ -245,8 +244,8 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
         const data: DirectoryFileData = { users };
         const { directory, duplicates } = directoryFromData(data);
         for (const d of duplicates) {
-          const first = nodePosition(y, nodeAt(y, ['users', d.firstIndex, 'email']));
-          out.error(file, nodePosition(y, nodeAt(y, ['users', d.index, 'email'])), 'duplicate-user',
+          const first = y.positionAt(['users', d.firstIndex, 'email']);
+          out.error(file, y.positionAt(['users', d.index, 'email']), 'duplicate-user',
             `user ${d.email} is listed twice (first at line ${first.line}); keep one entry per address`);
         }
         if (!valid) return undefined;
@@ -265,10 +264,10 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
     const file = src.source === 'file' ? src.file : src.snapshot;
     if (!(await isFile(join(abs, file)))) {
       if (src.source === 'file') {
-        out.error(tenant.file, nodePosition(yaml, nodeAt(yaml, ['directory', 'file'])), 'directory-missing',
+        out.error(tenant.file, yaml.positionAt(['directory', 'file']), 'directory-missing',
           `directory file ${file} does not exist: create it (see schemas/directory.schema.json) or fix the path`);
       } else {
-        out.warn(tenant.file, nodePosition(yaml, nodeAt(yaml, ['directory'])), 'snapshot-missing',
+        out.warn(tenant.file, yaml.positionAt(['directory']), 'snapshot-missing',
           `no Graph snapshot at ${file} yet: run \`sigops directory sync --tenant ${tenant.slug}\`; until then senders get only their name and address`);
       }
       tenantDirectories.set(tenant.slug, undefined);
@@ -291,7 +290,7 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
       const email = String(u.email ?? '').toLowerCase();
       const domain = email.slice(email.lastIndexOf('@') + 1);
       if (email !== '' && !domains.has(domain)) {
-        out.warn(d.yaml.file, nodePosition(d.yaml, nodeAt(d.yaml, ['users', i, 'email'])), 'user-outside-domains',
+        out.warn(d.yaml.file, d.yaml.positionAt(['users', i, 'email']), 'user-outside-domains',
           `user ${email} is not in the domains of tenant ${tenant.slug} (${tenant.domains.join(', ')}); their mail is never signed with these attributes`);
       }
     });
@@ -423,7 +422,7 @@ function tenantFromData(slug: string, y: YamlFile, valid: boolean): LoadedTenant
       ...(recipientDomains ? { recipientDomains: recipientDomains.map((s) => s.toLowerCase()) } : {}),
       ...(validDate(from) && validDate(until) ? { between: { from, until } } : {}),
     };
-    const position: SourcePosition = { file, ...nodePosition(y, nodeAt(y, ['rules', i])) };
+    const position: SourcePosition = { file, ...y.positionAt(['rules', i]) };
     const role = (k: string) => {
       const v = str(r[k]);
       return v !== undefined && TEMPLATE_NAME.test(v) ? { [k]: v } : {};
@@ -465,15 +464,15 @@ function checkUniqueness(tenants: readonly LoadedTenant[], out: Collector): void
     const { tenant, yaml } = lt;
     const other = tenant.id === '' ? undefined : ids.get(tenant.id);
     if (other) {
-      const p = nodePosition(other.yaml, nodeAt(other.yaml, ['id']));
-      out.error(tenant.file, nodePosition(yaml, nodeAt(yaml, ['id'])), 'duplicate-tenant-id',
+      const p = other.yaml.positionAt(['id']);
+      out.error(tenant.file, yaml.positionAt(['id']), 'duplicate-tenant-id',
         `tenant id ${tenant.id} is already used by ${other.tenant.file}:${p.line}; each Entra tenant may be configured once (merge the two files)`);
     } else if (tenant.id !== '') {
       ids.set(tenant.id, lt);
     }
     tenant.domains.forEach((domain, i) => {
       const seen = domains.get(domain);
-      const here = nodePosition(yaml, nodeAt(yaml, ['domains', i]));
+      const here = yaml.positionAt(['domains', i]);
       if (!seen) {
         domains.set(domain, { t: lt, line: here.line });
       } else if (seen.t === lt) {
@@ -497,9 +496,8 @@ function checkRules(
   const file = tenant.file;
   // Warnings about a tenant that does not pass the schema would be guesses: errors only.
   const warnOut = lt.valid ? out : { warn: () => undefined };
-  const at = (...path: (string | number)[]) => nodePosition(yaml, nodeAt(yaml, path));
-  const keyAt = (path: (string | number)[], key: string): { line: number; col: number } =>
-    nodePosition(yaml, nodeAt(yaml, path, key) as Node | undefined);
+  const at = (...path: (string | number)[]) => yaml.positionAt(path);
+  const keyAt = (path: (string | number)[], key: string): { line: number; col: number } => yaml.positionAt(path, key);
   const names = new Map<string, number>();
   const domains = new Set(tenant.domains);
   const knownAttributes = new Set<string>([...STANDARD_ATTRIBUTES, ...(directory?.attributes ?? [])]);

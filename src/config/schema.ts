@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { ConfigError } from './errors.ts';
-import { nodeAt, nodePosition, pointerSegments, type Sink, type YamlFile } from './source.ts';
+import { pointerSegments, type Sink, type YamlFile } from './source.ts';
 import { closestName } from '../signature/template.ts';
 
 // ajv-formats is CommonJS with `exports.default`.
@@ -238,8 +238,7 @@ export function validateSchema(y: YamlFile, schema: SchemaName, sink: Sink): boo
     if (umbrella && (e.keyword === 'const' || e.keyword === 'enum' || e.keyword === 'type') && e.instancePath === umbrella.instancePath) {
       m = { ...m, text: m.text.replace(/:.*$/, '') + hint(describe(umbrella.parentSchema)) };
     }
-    const node = nodeAt(y, m.segments, m.keyOf);
-    const p = nodePosition(y, node);
+    const p = y.positionAt(m.segments, m.keyOf);
     const id = `${p.line}:${p.col}:${m.text}`;
     if (seen.has(id)) continue;
     seen.add(id);

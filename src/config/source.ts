@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import { ConfigError, ConfigWarning, type ConfigProblem } from './errors.ts';
+import { fastParseYaml, type FastYaml } from './fastyaml.ts';
 
 /** Tenant files and templates. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -85,16 +86,96 @@ export async function readTextFile(abs: string, file: string, limit: number, sin
   }
 }
 
-/** A parsed YAML file: its data as plain JS, and what is needed to point back at nodes. */
+/** A parsed YAML file: its data as plain JS, and where each value and key was written. */
 export interface YamlFile {
   readonly file: string;
-  readonly doc: Document.Parsed;
-  readonly lineCounter: LineCounter;
   readonly data: unknown;
+  /**
+   * 1-based line and column of the value at a path of keys and indexes (of the key named
+   * `keyOf` inside it, when given). Falls back to the deepest part of the path that exists.
+   */
+  positionAt(segments: readonly (string | number)[], keyOf?: string): { line: number; col: number };
+}
+
+class FullYamlFile implements YamlFile {
+  constructor(
+    readonly file: string,
+    readonly doc: Document.Parsed,
+    readonly lineCounter: LineCounter,
+    readonly data: unknown,
+  ) {}
+
+  positionAt(segments: readonly (string | number)[], keyOf?: string): { line: number; col: number } {
+    const offset = nodeAt(this.doc, segments, keyOf)?.range?.[0] ?? this.doc.contents?.range?.[0];
+    return offset === undefined ? { line: 1, col: 1 } : this.lineCounter.linePos(offset);
+  }
+}
+
+/** Read by the fast reader; positions from its offsets, or from a full parse made on demand. */
+class FastYamlFile implements YamlFile {
+  private lineStarts: number[] | undefined;
+  private full: FullYamlFile | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly text: string,
+    private readonly fast: FastYaml,
+  ) {}
+
+  get data(): unknown {
+    return this.fast.data;
+  }
+
+  positionAt(segments: readonly (string | number)[], keyOf?: string): { line: number; col: number } {
+    if (!this.fast.values || !this.fast.keys) return this.fullFile().positionAt(segments, keyOf);
+    const parts = segments.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1'));
+    if (keyOf !== undefined) {
+      const k = this.fast.keys.get(`${parts.map((x) => `/${x}`).join('')}/${keyOf.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+      if (k !== undefined) return this.linePos(k);
+    }
+    for (let n = parts.length; n >= 0; n--) {
+      const v = this.fast.values.get(parts.slice(0, n).map((x) => `/${x}`).join(''));
+      if (v !== undefined) return this.linePos(v);
+    }
+    return { line: 1, col: 1 };
+  }
+
+  private fullFile(): FullYamlFile {
+    if (!this.full) {
+      const lineCounter = new LineCounter();
+      const doc = parseDocument(this.text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+      this.full = new FullYamlFile(this.file, doc, lineCounter, this.fast.data);
+    }
+    return this.full;
+  }
+
+  private linePos(offset: number): { line: number; col: number } {
+    if (!this.lineStarts) {
+      const starts = [0];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) starts.push(i + 1);
+      this.lineStarts = starts;
+    }
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - starts[lo]! + 1 };
+  }
+}
+
+export interface ParseOptions {
+  /** Record positions while reading (tenant files, where every rule keeps its position). */
+  readonly positions: boolean;
 }
 
 /** Parses YAML text; returns undefined (after reporting) when it has errors. */
-export function parseYaml(text: string, file: string, sink: Sink): YamlFile | undefined {
+export function parseYaml(text: string, file: string, sink: Sink, options: ParseOptions = { positions: true }): YamlFile | undefined {
+  const fast = fastParseYaml(text, options.positions);
+  if (fast) return new FastYamlFile(file, text, fast);
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -142,7 +223,7 @@ export function parseYaml(text: string, file: string, sink: Sink): YamlFile | un
         : `YAML cannot be read: ${(err as Error).message}`));
     return undefined;
   }
-  return { file, doc, lineCounter, data };
+  return new FullYamlFile(file, doc, lineCounter, data);
 }
 
 function keyAt(text: string, start: number): string | undefined {
@@ -162,10 +243,10 @@ export function pointerSegments(pointer: string): string[] {
  * segment instead of its value (to point at an unknown key). Falls back to the deepest node
  * that exists.
  */
-export function nodeAt(y: YamlFile, segments: readonly (string | number)[], keyOf?: string): Node | undefined {
-  let node: unknown = y.doc.contents;
+export function nodeAt(doc: Document.Parsed, segments: readonly (string | number)[], keyOf?: string): Node | undefined {
+  let node: unknown = doc.contents;
   for (const seg of segments) {
-    if (isAlias(node)) node = node.resolve(y.doc);
+    if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
       if (!pair) return node as Node;
@@ -179,7 +260,7 @@ export function nodeAt(y: YamlFile, segments: readonly (string | number)[], keyO
     }
   }
   if (keyOf !== undefined) {
-    if (isAlias(node)) node = node.resolve(y.doc);
+    if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && keyString(p.key) === keyOf);
       if (pair && pair.key) return pair.key as Node;
@@ -193,17 +274,3 @@ function keyString(key: unknown): string | undefined {
   return undefined;
 }
 
-/** 1-based line and column of a node in its file (1:1 when unknown). */
-export function nodePosition(y: YamlFile, node: Node | undefined): { line: number; col: number } {
-  const offset = node?.range?.[0];
-  if (offset === undefined) {
-    const first = y.doc.contents?.range?.[0];
-    return first === undefined ? { line: 1, col: 1 } : y.lineCounter.linePos(first);
-  }
-  return y.lineCounter.linePos(offset);
-}
-
-/** Position of the node at a path (see nodeAt). */
-export function positionAt(y: YamlFile, segments: readonly (string | number)[], keyOf?: string): { line: number; col: number } {
-  return nodePosition(y, nodeAt(y, segments, keyOf));
-}
