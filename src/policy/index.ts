@@ -22,6 +22,30 @@ interface CompiledRule {
 }
 
 const DAY_MS = 86_400_000;
+/** Rendered decisions kept per policy (a few KB each): the senders active right now. */
+export const RENDER_CACHE_SIZE = 5000;
+
+/**
+ * A small LRU of rendered decisions. Rendering depends only on the rule, the user and the UTC
+ * day (templates see `now` as the start of the day), so a decision can be reused for every
+ * message of that sender that day. Internal to a policy, which stays immutable from outside.
+ */
+class RenderCache {
+  private readonly map = new Map<string, SigningDecision>();
+  constructor(private readonly max: number) {}
+  get(key: string): SigningDecision | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: SigningDecision): void {
+    this.map.set(key, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+}
 const PAUSED: SigningDecision = Object.freeze({ kind: 'skip', reason: 'tenant-paused' });
 const NO_RULE: SigningDecision = Object.freeze({ kind: 'skip', reason: 'no-matching-rule' });
 
@@ -58,6 +82,8 @@ class CompiledTenant implements TenantPolicy {
     readonly tenant: Tenant,
     users: ReadonlyMap<string, DirectoryUser>,
     private readonly rules: readonly CompiledRule[],
+    private readonly cache: RenderCache,
+    private readonly cacheId: string,
   ) {
     this.users = users;
     this.domains = new Set(tenant.domains);
@@ -102,7 +128,16 @@ class CompiledTenant implements TenantPolicy {
         if (!ok) continue;
       }
       if (rule.recipientDomains && !this.anyRecipientIn(recipients, rule.recipientDomains)) continue;
-      return this.render(rule, user, request);
+      const day = Math.floor(nowMs / DAY_MS);
+      const key = user
+        ? `${this.cacheId}\u0000${r}\u0000${day}\u0000d\u0000${user.email}`
+        : `${this.cacheId}\u0000${r}\u0000${day}\u0000f\u0000${fromAddress ?? sender}\u0000${request.from?.name ?? ''}`;
+      let decision = this.cache.get(key);
+      if (decision === undefined) {
+        decision = this.render(rule, user, request, new Date(day * DAY_MS));
+        this.cache.set(key, decision);
+      }
+      return decision;
     }
     return NO_RULE;
   }
@@ -135,21 +170,21 @@ class CompiledTenant implements TenantPolicy {
     return v;
   }
 
-  private render(rule: CompiledRule, user: DirectoryUser | undefined, request: SigningRequest): SigningDecision {
-    const context: TemplateContext = { user: this.userFor(user, request), tenant: this.view, now: request.now };
+  private render(rule: CompiledRule, user: DirectoryUser | undefined, request: SigningRequest, today: Date): SigningDecision {
+    const context: TemplateContext = { user: this.userFor(user, request), tenant: this.view, now: today };
     try {
       const parts: RenderedBlock[] = [];
       for (const t of rule.blocks) parts.push(t.render(context));
       const joined = joinBlocks(parts);
-      return {
+      return Object.freeze({
         kind: 'sign',
         rule: rule.rule.name,
         placement: rule.rule.placement,
-        blocks: { html: joined.html, text: joined.text },
-      };
+        blocks: Object.freeze({ html: joined.html, text: joined.text }),
+      });
     } catch (err) {
       // Fail open: the relay sends the message unsigned and logs why.
-      return { kind: 'skip', reason: 'render-failed', detail: `rule '${rule.rule.name}': ${err instanceof Error ? err.message : String(err)}` };
+      return Object.freeze({ kind: 'skip', reason: 'render-failed', detail: `rule '${rule.rule.name}': ${err instanceof Error ? err.message : String(err)}` });
     }
   }
 }
@@ -180,6 +215,7 @@ export function compilePolicy(config: ConfigRepo): Policy {
     return t;
   };
 
+  const cache = new RenderCache(RENDER_CACHE_SIZE);
   const tenants: TenantPolicy[] = [];
   const byId = new Map<string, TenantPolicy>();
   const byDomain = new Map<string, TenantPolicy>();
@@ -209,7 +245,7 @@ export function compilePolicy(config: ConfigRepo): Policy {
       });
     });
     const users = config.directories.get(tenant.slug)?.users ?? new Map<string, DirectoryUser>();
-    const tp = Object.freeze(new CompiledTenant(tenant, users, Object.freeze(rules)));
+    const tp = Object.freeze(new CompiledTenant(tenant, users, Object.freeze(rules), cache, String(tenants.length)));
     tenants.push(tp);
     if (!byId.has(tenant.id.toLowerCase())) byId.set(tenant.id.toLowerCase(), tp);
     for (const d of tenant.domains) if (!byDomain.has(d.toLowerCase())) byDomain.set(d.toLowerCase(), tp);

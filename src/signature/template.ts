@@ -271,6 +271,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
 export interface TemplateContext {
   readonly user: Readonly<Record<string, unknown>>;
   readonly tenant: { readonly name: string; readonly domains: readonly string[] };
+  /** The policy passes the start of the current UTC day: output changes at most daily. */
   readonly now: Date;
 }
 

@@ -167,3 +167,24 @@ test('users are found by the From address when the envelope sender is not in the
   const u: DirectoryUser | undefined = c.directories.get('contoso')?.users.get('alice@contoso.com');
   assert.deepEqual(u?.memberOf, ['sales@contoso.com']);
 });
+
+test('rendered decisions are reused per sender and UTC day, never across users, names or days', () => {
+  const c = repo([rule('r', {})], {
+    templates: [{ name: 'sig', html: '{{default user.displayName user.email}} {{date "YYYY-MM-DD"}} {{user.department}}', htmlFile: 'x' }],
+  });
+  const t = compilePolicy(c).tenants[0]!;
+  const html = (sender: string, iso: string, name?: string) => {
+    const d = t.decide({ sender, recipients: ['x@example.org'], now: new Date(iso), ...(name ? { from: { address: sender, name } } : {}) });
+    return d.kind === 'sign' ? d.blocks.html : d.reason;
+  };
+  assert.equal(html('alice@contoso.com', '2026-12-31T23:59:59Z'), 'Alice 2026-12-31 Sales');
+  assert.equal(html('alice@contoso.com', '2026-12-31T08:00:00Z'), 'Alice 2026-12-31 Sales');
+  assert.equal(html('alice@contoso.com', '2027-01-01T00:00:00Z'), 'Alice 2027-01-01 Sales');
+  assert.equal(html('bob@contoso.com', '2027-01-01T00:00:01Z'), 'Bob 2027-01-01 Engineering');
+  assert.equal(html('zoe@contoso.com', '2027-01-01T00:00:01Z', 'Zoe One'), 'Zoe One 2027-01-01 ');
+  assert.equal(html('zoe@contoso.com', '2027-01-01T00:00:02Z', 'Zoe Two'), 'Zoe Two 2027-01-01 ');
+  assert.equal(html('zoe@contoso.com', '2027-01-01T00:00:03Z'), 'zoe@contoso.com 2027-01-01 ');
+  const a = t.decide({ sender: 'alice@contoso.com', recipients: ['x@example.org'], now: new Date('2027-01-01T10:00:00Z') });
+  assert.ok(Object.isFrozen(a));
+  assert.ok(a.kind === 'sign' && Object.isFrozen(a.blocks));
+});
