@@ -4,7 +4,7 @@
 export type * from './types.ts';
 export { planTenants, hasChanges, hasErrors, diffTenant, DEFAULT_SAFETY_LIMIT, type PlanOptions } from './plan.ts';
 export { applyPlan, DEFAULT_SETTLE, type ApplyOptions, type SettleOptions } from './apply.ts';
-export { renderPlan, renderApplyReport, planSummary, formatValue } from './render.ts';
+export { renderPlan, renderApplyReport, planSummary, formatValue, DEFAULT_MARKDOWN_LIMIT, type RenderOptions } from './render.ts';
 export { planChecksum, canonicalJson } from './checksum.ts';
 export { findRemovedTenants } from './history.ts';
 export { PlanError, UnknownTenantError, StalePlanError, SafetyLimitError } from './errors.ts';

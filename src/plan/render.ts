@@ -121,38 +121,62 @@ function tenantCell(t: TenantPlan): string {
     .join(', ');
 }
 
-export function renderPlanMarkdown(plan: Plan): string {
-  const out: string[] = [`### sigops plan${plan.prune ? ' (with `--prune`)' : ''}`, '', `**${planSummary(plan)}**`, ''];
+/** GitHub refuses comments over 65,536 characters; the action adds its own parts around the plan. */
+export const DEFAULT_MARKDOWN_LIMIT = 50_000;
+
+export interface RenderOptions {
+  /** Markdown only: past this many characters, tenant details are left out (the table stays). */
+  readonly maxChars?: number;
+}
+
+export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): string {
+  const limit = options.maxChars ?? DEFAULT_MARKDOWN_LIMIT;
+  const head: string[] = [`### sigops plan${plan.prune ? ' (with `--prune`)' : ''}`, '', `**${planSummary(plan)}**`, ''];
   if (plan.tenants.length > 0) {
-    out.push('| tenant | id | changes |', '|---|---|---|');
+    head.push('| tenant | id | changes |', '|---|---|---|');
     for (const t of plan.tenants) {
       const state = t.status === 'removed' ? ' (offboarding)' : t.enabled ? '' : ' (paused)';
-      out.push(`| \`${t.slug}\` ${mdEscape(t.tenantName)}${state} | \`${t.tenantId}\` | ${tenantCell(t)} |`);
+      head.push(`| \`${t.slug}\` ${mdEscape(t.tenantName)}${state} | \`${t.tenantId}\` | ${tenantCell(t)} |`);
     }
-    out.push('');
+    head.push('');
   }
+  const tail: string[] = [];
+  for (const f of footerLines(plan)) tail.push(`> ${mdEscape(f)}`, '');
+  tail.push(`<sub>checksum <code>${plan.checksum}</code> · apply refuses the plan if this changes</sub>`);
+
+  const details: string[] = [];
+  let used = head.join('\n').length + tail.join('\n').length + 200;
+  let omitted = 0;
   for (const t of plan.tenants) {
     const problems = tenantProblemLines(t);
     if (t.changes.length === 0 && problems.length === 0) continue;
-    out.push(`<details><summary><code>${t.slug}</code>: ${mdEscape(tenantCell(t))}</summary>`, '');
-    for (const p of problems) out.push(`> ${mdEscape(p)}`, '');
+    const block = [`<details><summary><code>${t.slug}</code>: ${mdEscape(tenantCell(t))}</summary>`, ''];
+    for (const p of problems) block.push(`> ${mdEscape(p)}`, '');
     if (t.changes.length > 0) {
       const body = t.changes.flatMap(diffLines).map((l) => l.replaceAll('```', "'''"));
-      out.push('```diff', ...body, '```', '');
+      block.push('```diff', ...body, '```', '');
     }
-    out.push('</details>', '');
+    block.push('</details>', '');
+    const size = block.join('\n').length + 1;
+    if (used + size > limit) {
+      omitted++;
+      continue;
+    }
+    used += size;
+    details.push(...block);
   }
-  for (const f of footerLines(plan)) out.push(`> ${mdEscape(f)}`, '');
-  out.push(`<sub>checksum <code>${plan.checksum}</code> · apply refuses the plan if this changes</sub>`);
-  return `${out.join('\n')}\n`;
+  if (omitted > 0) {
+    details.push(`> Details of ${omitted} more tenant${omitted === 1 ? '' : 's'} left out to keep this comment short: see \`sigops plan\` in the workflow log.`, '');
+  }
+  return `${[...head, ...details, ...tail].join('\n')}\n`;
 }
 
-export function renderPlan(plan: Plan, format: PlanFormat = 'text'): string {
+export function renderPlan(plan: Plan, format: PlanFormat = 'text', options: RenderOptions = {}): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(plan, null, 2)}\n`;
     case 'markdown':
-      return renderPlanMarkdown(plan);
+      return renderPlanMarkdown(plan, options);
     case 'text':
       return renderPlanText(plan);
   }

@@ -120,3 +120,13 @@ test('apply report rendering names every tenant outcome and failing step', () =>
   assert.match(renderApplyReport(report, 'markdown'), /- ❌ `contoso` \(id1\): failed/);
   assert.deepEqual(JSON.parse(renderApplyReport(report, 'json')), report);
 });
+
+test('markdown stays under the size limit: tenant details are left out, the table and checksum stay', () => {
+  const plan = samplePlan();
+  const small = renderPlan(plan, 'markdown', { maxChars: 900 });
+  assert.ok(small.length < 1400, `length ${small.length}`);
+  assert.match(small, /\| `fabrikam` Fabrikam \|/);
+  assert.match(small, /Details of \d more tenants? left out/);
+  assert.ok(small.includes(plan.checksum));
+  assert.doesNotMatch(renderPlan(plan, 'markdown'), /left out/);
+});
