@@ -64,17 +64,25 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
   return out.subarray(0, o);
 }
 
-const HEX = '0123456789ABCDEF';
+const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
+/** Bytes that quoted-printable may carry as themselves (printable ASCII but "="). */
+const QP_SAFE = new Uint8Array(256);
+for (let c = 33; c <= 126; c++) if (c !== 61) QP_SAFE[c] = 1;
 
 /**
  * Encodes text as quoted-printable with hard line breaks kept as `eol` and soft breaks so no
- * encoded line is longer than 76 characters.
+ * encoded line is longer than 76 characters. Works on bytes (a 10 MB part must not become
+ * millions of small strings).
  */
-export function encodeQuotedPrintable(data: Buffer, eol: string): string {
-  const out: string[] = [];
-  let start = 0;
+export function encodeQuotedPrintable(data: Buffer, eol: string): Buffer {
+  const e = Buffer.from(eol, 'latin1');
+  const crlfMessage = eol === '\r\n';
+  // worst case: every byte "=XX", a soft break per 25 of them, a bare LF as "=0A=" + eol
+  const out = Buffer.allocUnsafe(data.length * 6 + 64);
+  let o = 0;
   const n = data.length;
-  while (start <= n) {
+  let start = 0;
+  for (;;) {
     let nl = data.indexOf(LF, start);
     const last = nl < 0;
     if (last) nl = n;
@@ -82,44 +90,49 @@ export function encodeQuotedPrintable(data: Buffer, eol: string): string {
     const crlf = !last && end > start && data[end - 1] === CR;
     if (crlf) end--;
     if (last) {
-      out.push(encodeQpLine(data, start, end, eol, false));
+      o = encodeQpLine(data, start, end, false, out, o, e);
       break;
     }
     // a hard break decodes to the message's own line ending; when the decoded text used the
     // other one, the difference is spelled out (=0D, or =0A plus a soft break) so the decoded
     // bytes stay exactly as they were
-    if (crlf === (eol === '\r\n')) out.push(encodeQpLine(data, start, end, eol, false), eol);
-    else if (crlf) out.push(encodeQpLine(data, start, end + 1, eol, false), eol);
-    else out.push(encodeQpLine(data, start, nl + 1, eol, true), '=' + eol);
+    if (crlf === crlfMessage) {
+      o = encodeQpLine(data, start, end, false, out, o, e);
+    } else if (crlf) {
+      o = encodeQpLine(data, start, end + 1, false, out, o, e);
+    } else {
+      o = encodeQpLine(data, start, nl + 1, true, out, o, e);
+      out[o++] = 61;
+    }
+    o += e.copy(out, o);
     start = nl + 1;
     if (start === n) break;
   }
-  return out.join('');
+  return out.subarray(0, o);
 }
 
-function encodeQpLine(data: Buffer, start: number, end: number, eol: string, softAfter: boolean): string {
-  let line = '';
-  let cur = 0;
-  let out = '';
+function encodeQpLine(data: Buffer, start: number, end: number, softAfter: boolean, out: Buffer, o: number, eol: Buffer): number {
+  let col = 0;
   for (let i = start; i < end; i++) {
     const c = data[i]!;
-    let tok: string;
-    if ((c >= 33 && c <= 126 && c !== 61) || ((c === 0x20 || c === 0x09) && i !== end - 1)) {
-      tok = String.fromCharCode(c);
-    } else {
-      tok = '=' + HEX[c >> 4]! + HEX[c & 15]!;
-    }
+    const literal = QP_SAFE[c] === 1 || ((c === 0x20 || c === 0x09) && i !== end - 1);
+    const len = literal ? 1 : 3;
     // 75 characters + "=" soft break = 76; the line's last token may use the 76th column
     const limit = i === end - 1 && !softAfter ? 76 : 75;
-    if (cur + tok.length > limit) {
-      out += line + '=' + eol;
-      line = '';
-      cur = 0;
+    if (col + len > limit) {
+      out[o++] = 61;
+      o += eol.copy(out, o);
+      col = 0;
     }
-    line += tok;
-    cur += tok.length;
+    if (literal) out[o++] = c;
+    else {
+      out[o++] = 61;
+      out[o++] = HEX[c >> 4]!;
+      out[o++] = HEX[c & 15]!;
+    }
+    col += len;
   }
-  return out + line;
+  return o;
 }
 
 export function encodeBase64(data: Buffer, eol: string): string {

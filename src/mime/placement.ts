@@ -83,6 +83,8 @@ function beforeAttribution(html: string, index: number): number {
 
 interface HtmlMarker {
   name: string;
+  /** Lower-case literals the marker cannot match without: a cheap test before the regex. */
+  needles: readonly string[];
   re: RegExp;
   place(html: string, matchIndex: number, match: RegExpExecArray): number;
 }
@@ -90,50 +92,50 @@ interface HtmlMarker {
 const elementStart = (html: string, i: number): number => climb(html, tagStart(html, i));
 
 const HTML_MARKERS: HtmlMarker[] = [
-  { name: 'owa-appendonsend', re: /<div\b[^<>]*\bid\s*=\s*["']?(?:x_)?appendonsend\b/i, place: (_h, i) => i },
+  { name: 'owa-appendonsend', needles: ['appendonsend'], re: /<div\b[^<>]*\bid\s*=\s*["']?(?:x_)?appendonsend\b/i, place: (_h, i) => i },
   {
-    name: 'outlook-divRplyFwdMsg',
+    name: 'outlook-divRplyFwdMsg', needles: ['divrplyfwdmsg'],
     re: /\bid\s*=\s*["']?(?:x_)?divRplyFwdMsg\b/i,
     place: (h, i) => climb(h, beforeOwaSeparator(h, tagStart(h, i))),
   },
-  { name: 'owa-hr', re: /<hr\b[^<>]*\btabindex\s*=\s*["']?-1\b[^<>]*>/i, place: (h, i) => beforeOwaSeparator(h, i) },
+  { name: 'owa-hr', needles: ['tabindex'], re: /<hr\b[^<>]*\btabindex\s*=\s*["']?-1\b[^<>]*>/i, place: (h, i) => beforeOwaSeparator(h, i) },
   {
-    name: 'outlook-mobile',
+    name: 'outlook-mobile', needles: ['reference-message'],
     re: /\b(?:id|class)\s*=\s*["']?(?:x_)?(?:ms-outlook-mobile-reference-message|mail-editor-reference-message-container)\b/i,
     place: (h, i) => climb(h, beforeOwaSeparator(h, tagStart(h, i))),
   },
-  { name: 'outlook-mac', re: /\bid\s*=\s*["']?(?:x_)?OLK_SRC_BODY_SECTION\b/i, place: elementStart },
-  { name: 'gmail', re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?gmail_(?:quote|attr)\b/i, place: elementStart },
-  { name: 'thunderbird', re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?moz-(?:cite-prefix|forward-container)\b/i, place: elementStart },
-  { name: 'yahoo', re: /\b(?:class|id)\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?[\w-]*yahoo_quoted(?:_\d+)?\b/i, place: elementStart },
+  { name: 'outlook-mac', needles: ['olk_src_body_section'], re: /\bid\s*=\s*["']?(?:x_)?OLK_SRC_BODY_SECTION\b/i, place: elementStart },
+  { name: 'gmail', needles: ['gmail_'], re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?gmail_(?:quote|attr)\b/i, place: elementStart },
+  { name: 'thunderbird', needles: ['moz-'], re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?moz-(?:cite-prefix|forward-container)\b/i, place: elementStart },
+  { name: 'yahoo', needles: ['yahoo_quoted'], re: /\b(?:class|id)\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?[\w-]*yahoo_quoted(?:_\d+)?\b/i, place: elementStart },
   {
     // Outlook desktop (Word HTML, #E1E1E1 / #B5C4DF), Outlook for Mac and Windows Mail: a header
     // block with a top border whose first words are From:/Von:/De :
-    name: 'border-top-header',
+    name: 'border-top-header', needles: ['border-top'],
     re: /<div\b[^<>]*style\s*=\s*["'][^"']*border-top(?:-style|-color|-width)?\s*:[^"']*["'][^<>]*>(?=(?:\s|<[^<>]*>|&nbsp;){0,40}?(?:From|Von|De|Da|Van|Fra|Från|Od|От)\s*:)/i,
     place: (h, i) => climb(h, i),
   },
   {
-    name: 'blockquote-cite',
+    name: 'blockquote-cite', needles: ['blockquote'],
     re: /<blockquote\b[^<>]*\btype\s*=\s*["']?cite\b/i,
     place: (h, i) => beforeAttribution(h, i),
   },
   {
-    name: 'original-message',
+    name: 'original-message', needles: ['--'],
     re: /-{2,}\s*(?:Original Message|Urspr(?:ü|&uuml;)ngliche Nachricht|Original-Nachricht|Message d'origine|Forwarded message|Mensaje original|Messaggio originale)\s*-{2,}/i,
     place: (h, i) => textStartInHtml(h, i),
   },
   {
     // older Outlook and webmails: a bold "From:" line followed by a bold "Sent:"/"Date:" line
-    name: 'bold-from-sent',
+    name: 'bold-from-sent', needles: ['<b'],
     re: /<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:From|Von|De|Da|Van)\s*:(?:\s|&nbsp;|<[^<>]*>)*<\/b>(?=[\s\S]{0,1200}?<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:Sent|Date|Gesendet|Datum|Envoy(?:é|&eacute;)|Inviato|Verzonden)\s*:)/i,
     place: (h, i) => beforeOwaSeparator(h, textStartInHtml(h, i)),
   },
-  { name: 'zimbra-hr', re: /<hr\b[^<>]*\bid\s*=\s*["']?zwchr\b/i, place: (_h, i) => i },
-  { name: 'hotmail', re: /\bid\s*=\s*["']?(?:x_|ecx)?SkyDrivePlaceholder\b/i, place: elementStart },
+  { name: 'zimbra-hr', needles: ['zwchr'], re: /<hr\b[^<>]*\bid\s*=\s*["']?zwchr\b/i, place: (_h, i) => i },
+  { name: 'hotmail', needles: ['skydriveplaceholder'], re: /\bid\s*=\s*["']?(?:x_|ecx)?SkyDrivePlaceholder\b/i, place: elementStart },
   {
     // quoted lines written as "&gt; " at the start of an HTML line (old webmails)
-    name: 'gt-quoted',
+    name: 'gt-quoted', needles: ['&gt;'],
     re: /(?:<br\s*\/?>|<div\b[^<>]*>|<p\b[^<>]*>)\s*&gt;[ \u00a0]/i,
     place: (h, i) => {
       const m = /^(?:<br\s*\/?>|<div\b[^<>]*>|<p\b[^<>]*>)\s*/i.exec(h.slice(i));
@@ -141,7 +143,7 @@ const HTML_MARKERS: HtmlMarker[] = [
     },
   },
   {
-    name: 'blockquote-attributed',
+    name: 'blockquote-attributed', needles: ['blockquote'],
     re: /<blockquote\b/i,
     place: (h, i) => {
       const moved = beforeAttribution(h, i);
@@ -175,8 +177,10 @@ function bodyStart(html: string): number {
 export function findHtmlQuote(html: string): Hit | undefined {
   const start = bodyStart(html);
   const body = start > 0 ? html.slice(start) : html;
+  const lower = body.toLowerCase();
   let best: Hit | undefined;
   for (const marker of HTML_MARKERS) {
+    if (!marker.needles.some((n) => lower.includes(n))) continue;
     const m = marker.re.exec(body);
     if (!m) continue;
     let at = marker.place(html, start + m.index, m);

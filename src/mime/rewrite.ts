@@ -128,9 +128,9 @@ function maxLineLength(b: Buffer): number {
   }
 }
 
+const HIGH = /[\x80-\xff]/;
 function hasHighBytes(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i]! > 0x7f) return true;
-  return false;
+  return HIGH.test(b.toString('latin1'));
 }
 
 /**
@@ -182,7 +182,7 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
     }
   }
   if (cte === 'base64') encoded = Buffer.from(encodeBase64(newDecoded, rawEol), 'latin1');
-  else if (cte === 'quoted-printable') encoded = Buffer.from(encodeQuotedPrintable(newDecoded, rawEol), 'latin1');
+  else if (cte === 'quoted-printable') encoded = encodeQuotedPrintable(newDecoded, rawEol);
   else encoded = newDecoded;
   // base64 output already ends with a line break; don't double it before the boundary
   let tail = a.tail;
