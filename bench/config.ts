@@ -8,7 +8,7 @@
 // --write records the report in bench/results/config.md.
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
@@ -178,7 +178,7 @@ try {
 
 Generated config: ${config!.tenants.length.toLocaleString('en')} tenants × ${RULES} rules (${rules.toLocaleString('en')} rules),
 ${users.toLocaleString('en')} directory users, ${config!.templates.size} templates; ${files.length.toLocaleString('en')} files, ${(bytes / 1024 / 1024).toFixed(1)} MB.
-Median of ${RUNS} runs on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}.
+Median of ${RUNS} runs on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version} (load average at the end: ${loadavg()[0]!.toFixed(1)}).
 
 | step | median | target | vs baseline |
 |---|---|---|---|
