@@ -1,5 +1,6 @@
 // The cmdlets sigops runs, one function each, so the parameters sent are in one place.
 import type { ExchangeClient, ExchangeRecord, ExchangeValue } from './client.ts';
+import { ObjectNotFoundError } from './errors.ts';
 import type { DesiredObject, ObjectKind } from './desired.ts';
 
 /** Every object of a kind in the tenant (all pages). */
@@ -32,4 +33,18 @@ export async function removeObject(client: ExchangeClient, kind: ObjectKind, nam
 export async function setRuleEnabled(client: ExchangeClient, name: string, enabled: boolean): Promise<void> {
   if (enabled) await client.invoke('Enable-TransportRule', { Identity: name });
   else await client.invoke('Disable-TransportRule', { Identity: name, Confirm: false });
+}
+
+/** Names under which Exchange may show a recipient (rule conditions echo the Name, not the address). */
+export async function recipientNames(client: ExchangeClient, identity: string): Promise<string[] | undefined> {
+  try {
+    const [r] = await client.invoke('Get-Recipient', { Identity: identity });
+    if (!r) return undefined;
+    return ['Name', 'Alias', 'DisplayName', 'PrimarySmtpAddress', 'Identity', 'Guid']
+      .map((k) => r[k])
+      .filter((v): v is string => typeof v === 'string' && v !== '');
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  }
 }

@@ -11,6 +11,7 @@ import {
   isManagedBySigops,
   isRuleEnabled,
   listObjects,
+  recipientNames,
   liveFields,
   markerField,
   valuesEqual,
@@ -147,8 +148,9 @@ function strayConflicts(strays: readonly LiveObject[]): Conflict[] {
 export async function planPresentTenant(connector: ExchangeConnector, tenant: Tenant): Promise<TenantPlan> {
   const base = { slug: tenant.slug, tenantId: tenant.id, tenantName: tenant.name, status: 'present' as const, enabled: tenant.enabled };
   let live: LiveState;
+  const client = connector.client(tenant.id);
   try {
-    live = await readLive(connector.client(tenant.id));
+    live = await readLive(client);
   } catch (err) {
     return { ...base, changes: [], live: [], conflicts: [], error: describeError(err) };
   }
@@ -157,7 +159,41 @@ export async function planPresentTenant(connector: ExchangeConnector, tenant: Te
   // doing nothing. So does a marked object under another name (a second route rule could be live).
   const conflicts = [...live.conflicts, ...strayConflicts(live.strays)];
   if (conflicts.length > 0) return { ...base, changes: [], live: [...liveList, ...live.strays], conflicts };
-  return { ...base, changes: diffTenant(desiredObjects(tenant), live.ours), live: liveList, conflicts: [] };
+  const desired = desiredObjects(tenant);
+  let ours: ReadonlyMap<ObjectKind, LiveObject> = live.ours;
+  try {
+    ours = await resolveGroupNames(client, desired, live.ours);
+  } catch (err) {
+    return { ...base, changes: [], live: liveList, conflicts: [], error: describeError(err) };
+  }
+  const resolvedList = CREATE_ORDER.flatMap((k) => (ours.has(k) ? [ours.get(k)!] : []));
+  return { ...base, changes: diffTenant(desired, ours), live: resolvedList, conflicts: [] };
+}
+
+/**
+ * Exchange shows the groups of a rule condition (FromMemberOf) by their name, not by the address
+ * the config gives. A live value that is not an address is looked up (Get-Recipient of the
+ * desired group) and, when it names that group, read as its address, so a converged rule
+ * plans nothing.
+ */
+async function resolveGroupNames(
+  client: ExchangeClient,
+  desired: readonly DesiredObject[],
+  ours: ReadonlyMap<ObjectKind, LiveObject>,
+): Promise<ReadonlyMap<ObjectKind, LiveObject>> {
+  const rule = ours.get('TransportRule');
+  const live = rule?.fields.FromMemberOf;
+  const want = desired.find((d) => d.kind === 'TransportRule')?.params.FromMemberOf;
+  if (!rule || live === null || live === undefined || typeof live !== 'object' || !want || typeof want !== 'object') return ours;
+  if (live.every((v) => v.includes('@'))) return ours;
+  const aliases = new Map<string, string>(); // any name of a desired group (lower-case) → its address
+  for (const address of want) {
+    for (const name of (await recipientNames(client, address)) ?? []) aliases.set(name.toLowerCase(), address);
+  }
+  const mapped = live.map((v) => (v.includes('@') ? v : (aliases.get(v.toLowerCase()) ?? v)));
+  const out = new Map(ours);
+  out.set('TransportRule', { ...rule, fields: { ...rule.fields, FromMemberOf: mapped } });
+  return out;
 }
 
 /** Changes turning `live` into `desired`: creates and updates in dependency order, then enable/disable. */

@@ -103,6 +103,16 @@ interface FakeTenant {
   readonly stores: Record<Kind, Entry[]>;
   /** Whether the app's service principal holds an Exchange role here (else 403). */
   exchangeRole: boolean;
+  /** Mail recipients (groups) known to Get-Recipient and to rule conditions. */
+  readonly recipients: FakeRecipient[];
+}
+
+export interface FakeRecipient {
+  readonly Name: string;
+  readonly Alias: string;
+  readonly DisplayName: string;
+  readonly PrimarySmtpAddress: string;
+  readonly RecipientType?: string;
 }
 
 // Parameters each cmdlet accepts (a realistic subset). Anything else is refused like
@@ -332,7 +342,7 @@ export class FakeExchangeOnline {
   addTenant(tenantId: string): this {
     const id = tenantId.toLowerCase();
     if (!this.tenants.has(id)) {
-      this.tenants.set(id, { id, stores: { OutboundConnector: [], InboundConnector: [], TransportRule: [] }, exchangeRole: true });
+      this.tenants.set(id, { id, stores: { OutboundConnector: [], InboundConnector: [], TransportRule: [] }, exchangeRole: true, recipients: [] });
     }
     return this;
   }
@@ -340,6 +350,14 @@ export class FakeExchangeOnline {
   registerApp(app: FakeApp): this {
     this.apps.set(app.clientId, app);
     return this;
+  }
+
+  /**
+   * A group the tenant has. Rule conditions naming it (FromMemberOf) are stored as the
+   * recipient and read back by its Name, as Exchange shows them, not by the address given.
+   */
+  addRecipient(tenantId: string, recipient: FakeRecipient): void {
+    this.tenant(tenantId).recipients.push({ RecipientType: 'MailUniversalDistributionGroup', ...recipient });
   }
 
   /** Exchange Administrator role for the app in this tenant (false → 403 on InvokeCommand). */
@@ -741,7 +759,23 @@ export class FakeExchangeOnline {
     }
   }
 
+  private findRecipient(tenant: FakeTenant, identity: string): FakeRecipient | undefined {
+    const id = identity.toLowerCase();
+    return tenant.recipients.find((r) => [r.Name, r.Alias, r.DisplayName, r.PrimarySmtpAddress].some((v) => v.toLowerCase() === id));
+  }
+
   private run(tenant: FakeTenant, cmdlet: string, rawParams: Record<string, Json>): FakeRecord[] {
+    if (/^Get-Recipient$/i.test(cmdlet)) {
+      const unknown = Object.keys(rawParams).find((k) => !['identity', 'resultsize'].includes(k.toLowerCase()));
+      if (unknown) throw new CmdletError(400, 'System.Management.Automation.ParameterBindingException', `A parameter cannot be found that matches parameter name '${unknown}'.`);
+      const identity = Object.entries(rawParams).find(([k]) => k.toLowerCase() === 'identity')?.[1];
+      if (identity === undefined) return tenant.recipients.map((r) => ({ ...r, Identity: r.Name }));
+      const r = this.findRecipient(tenant, String(identity));
+      if (!r) {
+        throw new CmdletError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The operation couldn't be performed because object '${String(identity)}' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.PROD.OUTLOOK.COM'.`);
+      }
+      return [{ ...r, Identity: r.Name }];
+    }
     const schema = cmdletSchema(cmdlet);
     if (!schema) {
       throw new CmdletError(400, 'System.Management.Automation.CommandNotFoundException', `The term '${cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program.`);
@@ -798,7 +832,7 @@ export class FakeExchangeOnline {
         if (find(name, false)) {
           throw new CmdletError(400, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectAlreadyExistsException', `A ${kind === 'TransportRule' ? 'transport rule' : kind === 'OutboundConnector' ? 'outbound connector' : 'inbound connector'} with the name '${name}' already exists.`);
         }
-        const record = this.complete(kind, { ...params }, tenant);
+        const record = this.complete(kind, this.resolveRecipients(tenant, { ...params }), tenant);
         this.validate(tenant, kind, record);
         const entry: Entry = { committed: undefined, visible: undefined, visibleIn: 0, visibleAt: 0 };
         store.push(entry);
@@ -810,7 +844,7 @@ export class FakeExchangeOnline {
         const entry = find(params.Identity, false);
         if (!entry) throw notFound(params.Identity);
         const { Identity: _i, ...changes } = params;
-        const record: FakeRecord = { ...entry.committed!, ...changes, WhenChanged: new Date().toISOString() };
+        const record: FakeRecord = { ...entry.committed!, ...this.resolveRecipients(tenant, changes), WhenChanged: new Date().toISOString() };
         if (changes.Name !== undefined) record.Identity = changes.Name;
         this.validate(tenant, kind, record);
         write(entry, record);
@@ -841,6 +875,15 @@ export class FakeExchangeOnline {
       }
     }
     throw new Error(`unhandled verb ${verb}`);
+  }
+
+  /** Rule conditions on recipients keep the recipient, shown by its Name (addresses given are resolved). */
+  private resolveRecipients(tenant: FakeTenant, params: FakeRecord): FakeRecord {
+    for (const key of ['FromMemberOf', 'SentTo']) {
+      const v = params[key];
+      if (Array.isArray(v)) params[key] = v.map((x) => this.findRecipient(tenant, String(x))?.Name ?? String(x));
+    }
+    return params;
   }
 
   private coerce(name: string, type: ParamType, v: Json): Json {

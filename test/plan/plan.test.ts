@@ -261,3 +261,22 @@ test('an object of ours renamed by hand is a conflict, not a second object', asy
   assert.match(t.conflicts[0]!.message, /"sigops route \(renamed\)" carries the sigops marker/);
   assert.ok(hasErrors(p));
 });
+
+test('a group that Exchange echoes by its name (not the address) still converges', async () => {
+  h.fake.addRecipient(CONTOSO_ID, {
+    Name: 'Signature senders',
+    Alias: 'signatures',
+    DisplayName: 'Signature senders',
+    PrimarySmtpAddress: 'signatures@contoso.com',
+  });
+  const grouped = contoso({ exchange: { senders: { kind: 'memberOf', group: 'signatures@contoso.com' } } });
+  await converge([grouped]);
+  assert.deepEqual(h.fake.object(CONTOSO_ID, 'TransportRule', 'sigops route')!.FromMemberOf, ['Signature senders']);
+  const again = await plan([grouped]);
+  assert.equal(hasChanges(again), false, JSON.stringify(again.tenants[0]!.changes));
+  assert.ok(h.fake.calls.some((c) => c.cmdlet === 'Get-Recipient'));
+  // Another group in the config is still a change, shown with the live name.
+  const other = contoso({ exchange: { senders: { kind: 'memberOf', group: 'marketing@contoso.com' } } });
+  const changed = await plan([other]);
+  assert.deepEqual(changed.tenants[0]!.changes[0]!.fields, [{ field: 'FromMemberOf', old: ['Signature senders'], new: ['marketing@contoso.com'] }]);
+});
