@@ -10,3 +10,4 @@ export { generateSelfSigned, loadTlsCredentials, type TlsCredentials } from './t
 export { authorise, TENANT_HEADER } from './identity.ts';
 export { receivedHeader } from './received.ts';
 export { runRelay, type RunRelayOptions, type RunningRelay } from './run.ts';
+export { createRelayLogger } from './log.ts';

@@ -1,8 +1,7 @@
 // `sigops relay`: runs the signing relay until SIGTERM/SIGINT (see docs/relay.md).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createLogger } from '../../log/index.ts';
-import { parseHostPort, runRelay } from '../../relay/index.ts';
+import { createRelayLogger, parseHostPort, runRelay } from '../../relay/index.ts';
 
 interface RelayCliOptions {
   config?: string;
@@ -54,11 +53,12 @@ export function registerRelay(program: Command): void {
     .option('--state <dir>', 'state directory (usage records)', '.sigops-state')
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long messages in flight may take to finish', '30')
     .action(async (opts: RelayCliOptions) => {
-      const log = createLogger({ name: 'sigops-relay' });
+      const { log, flush } = createRelayLogger();
       if (!opts.config && !opts.repo) throw new Error('give --config DIR or --repo URL');
       if (opts.deliver && opts.outbox) throw new Error('--deliver and --outbox exclude each other');
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
       const running = await runRelay({
+        ...{ log },
         config: opts.config ?? '.sigops-config',
         repo: opts.repo ? { url: opts.repo, branch: opts.branch, pullIntervalMs: seconds(opts.pullInterval, '--pull-interval') } : undefined,
         listen: parseHostPort(opts.listen, 25, true),
@@ -74,7 +74,10 @@ export function registerRelay(program: Command): void {
         deliverTimeoutMs: seconds(opts.deliverTimeout, '--deliver-timeout'),
         allow: opts.allow ? [opts.allow] : undefined,
         stateDir: opts.state,
-        log,
+      }).catch((err: unknown) => {
+        log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'relay did not start');
+        flush();
+        throw err;
       });
       const graceMs = seconds(opts.drainTimeout, '--drain-timeout');
       await new Promise<void>((resolve) => {
@@ -85,6 +88,7 @@ export function registerRelay(program: Command): void {
           log.info({ signal, inFlight: running.relay.messagesInFlight, graceMs }, 'stopping: no new mail, finishing messages in flight');
           void running.stop(graceMs).then(({ drained }) => {
             log.info({ drained }, 'relay stopped');
+            flush();
             resolve();
           });
         };
