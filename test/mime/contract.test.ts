@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { signMessage, type MessageHeaders, type SigningChoice } from '../../src/mime/index.ts';
 import { Collector, SIGN, chunked, sign, verifyOutput } from './helpers.ts';
@@ -212,5 +212,23 @@ describe('encodings of the signed parts', () => {
       const crlf = input.includes('\r\n');
       assert.equal(/(?<!\r)\n/.test(out.toString('latin1')), !crlf, `${file}: bare LF only if the input had them`);
     }
+  });
+});
+
+describe('failures of the output', () => {
+  it('an output that fails mid-message rejects signMessage and still drains the input', async () => {
+    const input = Buffer.concat([readFileSync(join(FIX, 'owa.eml')), Buffer.alloc(2 * 1024 * 1024, 'z')]);
+    const src = chunked(input, 8192);
+    let ended = false;
+    src.on('end', () => (ended = true));
+    let written = 0;
+    const failing = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        written += chunk.length;
+        cb(written > 20000 ? new Error('next hop went away') : null);
+      },
+    });
+    await assert.rejects(signMessage(src, failing, () => SIGN), /next hop went away/);
+    assert.ok(ended, 'input drained');
   });
 });
