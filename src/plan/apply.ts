@@ -13,7 +13,8 @@ import {
   type Sleep,
 } from '../exchange/index.ts';
 import { SafetyLimitError, StalePlanError } from './errors.ts';
-import { connectorOf, planTenants, type PlanOptions } from './plan.ts';
+import { DEFAULT_CONCURRENCY, connectorOf, planTenants, type PlanOptions } from './plan.ts';
+import { mapLimit } from './pool.ts';
 import type { AppliedStep, ApplyReport, Change, Plan, TenantApplyReport, TenantPlan } from './types.ts';
 
 export interface SettleOptions {
@@ -62,11 +63,11 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   const sleep = options.sleep ?? connector.sleep;
   const settle = options.settle ?? DEFAULT_SETTLE;
 
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const steps = new Map<string, AppliedStep[]>();
-  for (const tenant of plan.tenants) {
-    if (tenant.error || tenant.conflicts.length > 0 || tenant.changes.length === 0) continue;
-    steps.set(tenant.slug, await applyTenant(connector.client(tenant.tenantId), tenant, sleep, settle));
-  }
+  const runnable = plan.tenants.filter((t) => !t.error && t.conflicts.length === 0 && t.changes.length > 0);
+  const results = await mapLimit(runnable, concurrency, (tenant) => applyTenant(connector.client(tenant.tenantId), tenant, sleep, settle));
+  runnable.forEach((t, i) => steps.set(t.slug, results[i]!));
 
   // Converged means a fresh plan shows nothing left; reads may lag behind the writes just made.
   const attempted = plan.tenants.filter((t) => steps.has(t.slug) && steps.get(t.slug)!.every((s) => s.outcome === 'done'));
@@ -75,10 +76,12 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   let delay = settle.delayMs;
   for (let attempt = 1; pending.length > 0; attempt++) {
     remaining = new Map();
-    for (const slug of pending) {
+    const replans = await mapLimit(pending, concurrency, async (slug) => {
       const again = await planTenants({ ...scope, tenant: slug });
-      const t = again.tenants.find((x) => x.slug === slug);
-      if (t && (t.changes.length > 0 || t.error || t.conflicts.length > 0)) remaining.set(slug, t);
+      return again.tenants.find((x) => x.slug === slug);
+    });
+    for (const t of replans) {
+      if (t && (t.changes.length > 0 || t.error || t.conflicts.length > 0)) remaining.set(t.slug, t);
     }
     pending = [...remaining.keys()];
     if (pending.length === 0 || attempt >= settle.attempts) break;
