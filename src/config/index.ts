@@ -1,8 +1,8 @@
 // Loading a config repository: read every file safely, parse YAML with positions, validate
 // against the JSON Schemas, then check across files. Every problem is reported at once, each
 // with file:line:col; warnings are kept apart from errors.
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import type {
   ConfigRepo, Directory, DirectorySource, HostPort, Rule, RuleCondition, SenderScope, SourcePosition, Template, Tenant,
 } from './model.ts';
@@ -69,9 +69,12 @@ async function listDir(abs: string): Promise<{ name: string; isFile: boolean }[]
   }
 }
 
-async function isFile(abs: string): Promise<boolean> {
+/** A regular file inside `root` (a symbolic link may not lead out of the repository). */
+async function isFileInside(root: string, abs: string): Promise<boolean> {
   try {
-    return (await stat(abs)).isFile();
+    if (!(await stat(abs)).isFile()) return false;
+    const [r, f] = await Promise.all([realpath(root), realpath(abs)]);
+    return f.startsWith(r.endsWith(sep) ? r : r + sep);
   } catch {
     return false;
   }
@@ -122,8 +125,18 @@ interface LoadedDirectory {
   readonly attributes: Set<string>;
 }
 
-/** Reads, validates and cross-checks the config repository at `root`. Never throws on bad input. */
+/** Reads, validates and cross-checks the config repository at `root`. Never throws. */
 export async function loadConfigRepo(root: string): Promise<LoadResult> {
+  try {
+    return await load(root);
+  } catch (err) {
+    // A bug or an unreadable folder must not take the caller (the relay) down.
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, errors: [new ConfigError('.', 1, 1, 'internal-error', `config could not be loaded: ${message}`)], warnings: [] };
+  }
+}
+
+async function load(root: string): Promise<LoadResult> {
   const abs = resolve(root);
   const out = new Collector();
   const finish = (config: () => ConfigRepo): LoadResult => {
@@ -262,10 +275,10 @@ export async function loadConfigRepo(root: string): Promise<LoadResult> {
     if (!directoryKnown) return;
     const src = tenant.directory;
     const file = src.source === 'file' ? src.file : src.snapshot;
-    if (!(await isFile(join(abs, file)))) {
+    if (!(await isFileInside(abs, join(abs, file)))) {
       if (src.source === 'file') {
         out.error(tenant.file, yaml.positionAt(['directory', 'file']), 'directory-missing',
-          `directory file ${file} does not exist: create it (see schemas/directory.schema.json) or fix the path`);
+          `directory file ${file} does not exist in the config repository: create it (see schemas/directory.schema.json) or fix the path`);
       } else {
         out.warn(tenant.file, yaml.positionAt(['directory']), 'snapshot-missing',
           `no Graph snapshot at ${file} yet: run \`sigops directory sync --tenant ${tenant.slug}\`; until then senders get only their name and address`);
