@@ -80,7 +80,7 @@ test('two tenants may share one directory file; the model is frozen', async () =
       'directory/acme.yaml:2:12 user-outside-domains', // ann, seen from tenant beta
       'directory/acme.yaml:3:12 user-outside-domains', // bo, seen from tenant acme
     ]);
-    const [acme] = r.config.tenants;
+    const acme = r.config.tenants[0]!;
     assert.ok(Object.isFrozen(acme) && Object.isFrozen(acme.rules) && Object.isFrozen(acme.rules[0]!.when));
     assert.equal(r.config.directories.get('acme'), r.config.directories.get('beta'));
   } finally {
