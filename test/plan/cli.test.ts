@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, startHarness, type Harness } from '../exchange/helpers.ts';
+import { writeClientCertificate } from '../fakes/exchange-online.ts';
 
 const BIN = resolve('bin/sigops');
 let h: Harness;
@@ -124,4 +125,28 @@ test('sigops login: device code message, then a check of the tenant with the sig
   assert.match(r.stderr, /enter the code [0-9A-F]+ to authenticate/);
   assert.match(r.stdout, /Signed in as admin@/);
   assert.match(r.stdout, /TransportRule .*"sigops route": /);
+});
+
+test('client certificate from SIGOPS_CLIENT_CERTIFICATE works through the CLI', async () => {
+  const { path, cert } = writeClientCertificate(dir);
+  h.fake.registerApp({ clientId: 'cli-cert-app', certificates: [cert] });
+  const r = await sigops(['plan', '--config', config, '--tenant', 'contoso'], {
+    SIGOPS_CLIENT_ID: 'cli-cert-app',
+    SIGOPS_CLIENT_SECRET: '',
+    SIGOPS_CLIENT_CERTIFICATE: path,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Checksum: [0-9a-f]{64}/);
+  assert.ok(h.fake.tokenRequests.some((t) => t.clientId === 'cli-cert-app' && t.ok));
+});
+
+test('an invalid config is reported with file:line:col and exit 1, before any sign-in', async () => {
+  const broken = join(dir, 'broken');
+  cpSync(resolve('example-config'), broken, { recursive: true });
+  writeFileSync(join(broken, 'tenants/contoso.yaml'), 'id: not-a-guid\nname: Contoso\n');
+  const before = h.fake.tokenRequests.length;
+  const r = await sigops(['plan', '--config', broken]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /tenants\/contoso\.yaml:\d+:\d+/);
+  assert.equal(h.fake.tokenRequests.length, before);
 });
