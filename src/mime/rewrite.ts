@@ -2,6 +2,7 @@
 // to touch stay as they were where the encoding allows (7bit/8bit parts keep every original
 // byte; quoted-printable and base64 parts are re-encoded whole, which keeps their decoded
 // content).
+import { isUtf8 } from 'node:buffer';
 import type { Placement } from '../config/model.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
 import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64, encodeQuotedPrintable, utf8Codec, type Codec } from './encoding.ts';
@@ -61,6 +62,11 @@ export function analyzePart(part: HeldPart, placement: Placement, blocks: Render
     content = content.subarray(0, n - cut);
   }
   const decoded = cte === 'base64' ? decodeBase64(content) : cte === 'quoted-printable' ? decodeQuotedPrintable(content) : content;
+  // base64 that does not decode cleanly (stray characters, padding in the middle) would not
+  // survive a decode/re-encode: leave such a part alone
+  if (cte === 'base64' && decoded.toString('base64') !== content.toString('latin1').replace(/[\r\n\t ]+/g, '')) {
+    return { ok: false, detail: 'base64 body does not decode cleanly' };
+  }
   const text = codec.decode(decoded);
   if (text.includes('-----BEGIN PGP ')) return { ok: false, detail: 'inline PGP', pgp: true };
   const spot = part.kind === 'html' ? placeInHtml(text, placement) : placeInText(text, placement);
@@ -163,10 +169,17 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
     }
   } else {
     // the charset cannot carry the signature: move the part to UTF-8 if that loses nothing
-    const lossless = codec.name === 'us-ascii' ? !hasHighBytes(decoded) : codec.decode(codec.encode(text)) === text;
-    if (!lossless) return `charset ${codec.name} cannot carry the signature`;
-    newDecoded = utf8Codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
-    insertedBytes = newDecoded;
+    if (codec.name === 'us-ascii' && isUtf8(decoded)) {
+      // ASCII, or undeclared 8-bit text that is valid UTF-8: the bytes stay, only the label changes
+      // (us-ascii is read byte for byte, so the string index is the byte offset)
+      insertedBytes = utf8Codec.encode(insertion);
+      newDecoded = Buffer.concat([decoded.subarray(0, spot.index), insertedBytes, decoded.subarray(spot.index)]);
+    } else {
+      const lossless = codec.name !== 'us-ascii' && codec.decode(codec.encode(text)) === text;
+      if (!lossless) return `charset ${codec.name} cannot carry the signature`;
+      newDecoded = utf8Codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
+      insertedBytes = newDecoded;
+    }
     charset = 'utf-8';
     notes.push('charset changed to utf-8');
   }

@@ -184,6 +184,22 @@ describe('encodings of the signed parts', () => {
     assert.ok(!/[\x80-\xff]/.test(out.toString('latin1')));
   });
 
+  it('undeclared 8-bit text that is valid UTF-8 is relabelled utf-8, its bytes kept', async () => {
+    const input = Buffer.concat([Buffer.from('From: a@contoso.com\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'), Buffer.from('Grüße, Bob\r\n', 'utf8')]);
+    const { out, outcome } = await sign(input);
+    assert.equal(outcome.signed, true);
+    assert.equal(out.toString('utf8'), 'From: a@contoso.com\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\nX-Sigops-Processed: true\r\n\r\nGrüße, Bob\r\n-- \r\nAlice Example | Sales Lead\r\nContoso Ltd – Seattle\r\n');
+  });
+
+  it('base64 that does not decode cleanly (padding in the middle) leaves that part unchanged', async () => {
+    const input = Buffer.from('From: a@contoso.com\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\nSGk=\r\nQm9i\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>Hi</p>\r\n--b--\r\n');
+    const { out, outcome } = await sign(input);
+    assert.equal(outcome.signed, true);
+    assert.match(outcome.detail ?? '', /plain: base64 body does not decode cleanly/);
+    assert.match(out.toString(), /\r\n\r\nSGk=\r\nQm9i\r\n--b\r\n/);
+    verifyOutput(input, out, outcome);
+  });
+
   it('non-ASCII in inserted HTML becomes character references (valid in any charset)', async () => {
     const input = readFileSync(join(FIX, 'outlook-2010-b5c4df.eml'));
     const { out, outcome } = await sign(input, { kind: 'sign', placement: 'reply', blocks: { html: '<p>Grüße – Zoë 😀</p>', text: 'x' } });
