@@ -191,8 +191,40 @@ export function findHtmlQuote(html: string): Hit | undefined {
   return best;
 }
 
+const TAGS_AND_SPACE = /<!--[\s\S]*?-->|<[^<>]*>|&nbsp;|&#160;|\s+/g;
+
+function hasVisibleText(fragment: string): boolean {
+  return fragment.replace(TAGS_AND_SPACE, '') !== '';
+}
+
+/** End of the blockquote that starts at or after `from` (nested blockquotes counted), or -1. */
+function blockquoteEnd(html: string, from: number): number {
+  const re = /<(\/?)blockquote\b[^<>]*>/gi;
+  re.lastIndex = from;
+  let depth = 0;
+  for (let m = re.exec(html); m; m = re.exec(html)) {
+    depth += m[1] ? -1 : 1;
+    if (depth === 0) return m.index + m[0].length;
+  }
+  return -1;
+}
+
+/**
+ * Bottom-posting in HTML (Thunderbird, Apple Mail users who answer below the quote): nothing
+ * visible above the quote, new text after its closing </blockquote>.
+ */
+function isHtmlBottomPosted(html: string, quote: Hit): boolean {
+  if (hasVisibleText(html.slice(bodyStart(html), quote.index))) return false;
+  const end = blockquoteEnd(html, quote.index);
+  if (end < 0) return false;
+  return hasVisibleText(html.slice(end, htmlBottom(html)));
+}
+
 export function placeInHtml(html: string, placement: Placement): Spot {
   const quote = findHtmlQuote(html);
+  if (quote && /thunderbird|blockquote/.test(quote.marker) && isHtmlBottomPosted(html, quote)) {
+    return { index: htmlBottom(html), newestEnd: html.length, marker: 'bottom-posted' };
+  }
   const newestEnd = quote ? quote.index : html.length;
   if (placement === 'reply' && quote) return { index: quote.index, newestEnd, marker: quote.marker };
   return { index: htmlBottom(html), newestEnd, marker: 'bottom' };
@@ -276,9 +308,13 @@ function lineStarts(text: string): { lines: string[]; starts: number[] } {
 /** Bottom-posting (Thunderbird's default): nothing above the quote, the new text under it. */
 function isBottomPosted(lines: readonly string[], quoteLine: number): boolean {
   if (lines.slice(0, quoteLine).some((l) => l.trim() !== '')) return false;
-  let i = quoteLine + 1;
+  // the quote must be ">" lines (after at most a two-line attribution) …
+  let i = quoteLine;
+  while (i < quoteLine + 2 && i < lines.length && !QUOTED_LINE.test(lines[i]!)) i++;
+  if (i >= lines.length || !QUOTED_LINE.test(lines[i]!)) return false;
+  // … followed by new, unquoted text
   while (i < lines.length && (QUOTED_LINE.test(lines[i]!) || lines[i]!.trim() === '')) i++;
-  return i < lines.length && i > quoteLine + 1;
+  return i < lines.length;
 }
 
 export function placeInText(text: string, placement: Placement): Spot {

@@ -200,3 +200,25 @@ describe('never twice', () => {
     assert.equal(third.outcome.reason, 'already-signed');
   });
 });
+
+describe('plain-text forwards and bottom-posting', () => {
+  const text = (body: string): Buffer => Buffer.from(`From: a@contoso.com\nSubject: x\n\n${body}`);
+  const blocks = { html: '', text: 'Alice' };
+  it('a forward without new text gets the block above the forwarded message', async () => {
+    const { out } = await sign(text('-----Original Message-----\n\nFrom: Bob\nSent: Monday\n\nold text\n'), { kind: 'sign', placement: 'reply', blocks });
+    assert.match(out.toString(), /\n\n-- \nAlice\n\n-----Original Message-----\n/);
+  });
+  it('a bottom-posted reply (attribution, > lines, then new text) gets the block at the end', async () => {
+    const { out } = await sign(text('On Mon, Bob wrote:\n> question?\n\nanswer.\n'), { kind: 'sign', placement: 'reply', blocks });
+    assert.match(out.toString(), /> question\?\n\nanswer\.\n-- \nAlice\n$/);
+  });
+});
+
+describe('HTML bottom-posting', () => {
+  it('Thunderbird reply written under the quote gets the block after the new text', async () => {
+    const html = '<html><body><div class="moz-cite-prefix">On 03/11/2025 09:58, Bob wrote:<br></div><blockquote type="cite"><p>question?</p><blockquote type="cite">older</blockquote></blockquote><p>answer.</p></body></html>';
+    const input = Buffer.from(`From: a@contoso.com\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${html}\r\n`);
+    const { out } = await sign(input, { kind: 'sign', placement: 'reply', blocks: { html: '<p>Sig</p>', text: '' } });
+    assert.match(out.toString(), /<p>answer\.<\/p><div id="sigops-signature" data-sigops="1">\r\n<p>Sig<\/p>\r\n<\/div>\r\n<\/body>/);
+  });
+});
