@@ -112,7 +112,7 @@ const HTML_MARKERS: HtmlMarker[] = [
     // Outlook desktop (Word HTML, #E1E1E1 / #B5C4DF), Outlook for Mac and Windows Mail: a header
     // block with a top border whose first words are From:/Von:/De :
     name: 'border-top-header', needles: ['border-top'],
-    re: /<div\b[^<>]*style\s*=\s*["'][^"']*border-top(?:-style|-color|-width)?\s*:[^"']*["'][^<>]*>(?=(?:\s|<[^<>]*>|&nbsp;){0,40}?(?:From|Von|De|Da|Van|Fra|Från|Od|От)\s*:)/i,
+    re: /<div\b[^<>]*style\s*=\s*["'][^"']*border-top(?:-style|-color|-width)?\s*:[^"']*["'][^<>]*>(?=(?:\s|<[^<>]*>|&nbsp;){0,40}?(?:From|Von|De|Da|Van|Fra|Från|Od|От|Від|Kimden|Feladó|Lähettäjä|差出人|发件人|寄件者|보낸 사람)\s*[:：])/i,
     place: (h, i) => climb(h, i),
   },
   {
@@ -128,7 +128,7 @@ const HTML_MARKERS: HtmlMarker[] = [
   {
     // older Outlook and webmails: a bold "From:" line followed by a bold "Sent:"/"Date:" line
     name: 'bold-from-sent', needles: ['<b'],
-    re: /<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:From|Von|De|Da|Van)\s*:(?:\s|&nbsp;|<[^<>]*>)*<\/b>(?=[\s\S]{0,1200}?<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:Sent|Date|Gesendet|Datum|Envoy(?:é|&eacute;)|Inviato|Verzonden)\s*:)/i,
+    re: /<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:From|Von|De|Da|Van|Fra|Från|Od|От)\s*:(?:\s|&nbsp;|<[^<>]*>)*<\/b>(?=[\s\S]{0,1200}?<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:Sent|Date|Gesendet|Datum|Envoy(?:é|&eacute;)|Enviado|Inviato|Verzonden|Wysłano|Skickat|Sendt|Отправлено)\s*:)/i,
     place: (h, i) => beforeOwaSeparator(h, textStartInHtml(h, i)),
   },
   { name: 'zimbra-hr', needles: ['zwchr'], re: /<hr\b[^<>]*\bid\s*=\s*["']?zwchr\b/i, place: (_h, i) => i },
@@ -248,8 +248,8 @@ const SEPARATOR_LINE =
   /^\s*-{2,}\s*(?:Original Message|Urspr[üu]ngliche Nachricht|Original-Nachricht|Message d'origine|Forwarded message|Mensaje original|Messaggio originale|Message transféré)\s*-{2,}\s*$/i;
 const FORWARD_LINE = /^\s*(?:Begin forwarded message|Anfang der weitergeleiteten Nachricht|Début du message réexpédié)\s*:\s*$/i;
 const UNDERSCORE_LINE = /^\s*_{20,}\s*$/;
-const FROM_LINE = /^\s*\*?(?:From|Von|De|Da|Van|Fra|Från)\s*:\*?\s*\S/i;
-const SENT_LINE = /^\s*\*?(?:Sent|Date|Gesendet|Datum|Envoyé|Inviato|Verzonden|Skickat|Sendt)\s*:\*?/i;
+const FROM_LINE = /^\s*\*?(?:From|Von|De|Da|Van|Fra|Från|Od|От|Kimden|Lähettäjä|差出人|发件人|寄件者)\s*[:：]\*?\s*\S/i;
+const SENT_LINE = /^\s*\*?(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Fecha|Inviato|Data|Verzonden|Skickat|Sendt|Wysłano|Отправлено|Gönderildi|Lähetetty|送信日時|发送时间|日期|寄件日期)\s*[:：]\*?/i;
 const QUOTED_LINE = /^\s*>/;
 
 /** Returns the first line index where the quoted thread starts, and why. */
