@@ -179,6 +179,7 @@ async function load(root: string): Promise<LoadResult> {
       if (text === undefined) { t.valid = false; continue; }
       const analysis = analyzeTemplate(text, kind);
       for (const p of analysis.problems) out.error(file, p, p.code, p.message);
+      for (const w of analysis.warnings) out.warn(file, w, w.code, w.message);
       if (analysis.problems.length > 0) t.valid = false;
       if (kind === 'html') t.html = text;
       else t.text = text;

@@ -24,6 +24,8 @@ export interface TemplateVariable {
 
 export interface TemplateAnalysis {
   readonly problems: readonly TemplateProblem[];
+  /** Worth fixing, not fatal (e.g. a URL attribute filled without the `url` helper). */
+  readonly warnings: readonly TemplateProblem[];
   readonly userAttributes: readonly TemplateVariable[];
   readonly ast?: hbs.AST.Program;
 }
@@ -101,6 +103,26 @@ export function editDistance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
+/** The innermost {{#block}} left open at the end of a template, by a plain scan. */
+function unclosedBlock(source: string): { name: string; line: number; col: number } | undefined {
+  const stack: { name: string; index: number }[] = [];
+  const re = /\{\{~?\s*([#^/])\s*([^\s}~]+)/g;
+  for (let m = re.exec(source); m; m = re.exec(source)) {
+    if (m[1] === '/') {
+      const i = stack.map((b) => b.name).lastIndexOf(m[2]!);
+      if (i >= 0) stack.length = i;
+    } else if (m[1] === '#' && !m[2]!.startsWith('>') && !m[2]!.startsWith('*')) {
+      stack.push({ name: m[2]!, index: m.index });
+    }
+  }
+  const open = stack.at(-1);
+  if (!open) return undefined;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < open.index; i++) if (source.charCodeAt(i) === 10) { line++; lineStart = i + 1; }
+  return { name: open.name, line, col: open.index - lineStart + 1 };
+}
+
 function describeParseError(message: string): string {
   const got = /got '([A-Z_]+)'/.exec(message)?.[1];
   if (got === 'EOF') return 'template syntax error: the template ends inside an open block; close every {{#…}} with its {{/…}}';
@@ -126,11 +148,28 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
       line = loc.first_line;
       col = loc.first_column + 1;
     }
-    return { problems: [{ line, col, code: 'template-syntax', message: describeParseError(message) }], userAttributes: [] };
+    const unclosed = /got 'EOF'/.test(message) ? unclosedBlock(source) : undefined;
+    if (unclosed) {
+      return {
+        problems: [{ line: unclosed.line, col: unclosed.col, code: 'template-syntax', message: `template syntax error: {{#${unclosed.name}}} is never closed; add {{/${unclosed.name}}} where the block ends` }],
+        userAttributes: [], warnings: [],
+      };
+    }
+    const mismatch = /^(\S+) doesn't match (\S+)/.exec(message);
+    if (mismatch) {
+      return {
+        problems: [{ line, col: col, code: 'template-syntax', message: `template syntax error: {{#${mismatch[1]}}} is closed by {{/${mismatch[2]}}}; close it with {{/${mismatch[1]}}}` }],
+        userAttributes: [], warnings: [],
+      };
+    }
+    return { problems: [{ line, col, code: 'template-syntax', message: describeParseError(message) }], userAttributes: [], warnings: [] };
   }
 
   const problems: TemplateProblem[] = [];
+  const warnings: TemplateProblem[] = [];
   const userAttributes: TemplateVariable[] = [];
+  // The last bit of literal HTML before a mustache: an href/src attribute just opened?
+  let urlAttribute = false;
   const at = (node: Node): { line: number; col: number } => ({
     line: node.loc?.start.line ?? 1,
     col: (node.loc?.start.column ?? 0) + 1,
@@ -234,6 +273,15 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
     switch (stmt.type) {
       case 'MustacheStatement': {
         const m = stmt as hbs.AST.MustacheStatement;
+        if (urlAttribute && kind === 'html') {
+          const p = m.path.type === 'PathExpression' ? (m.path as hbs.AST.PathExpression) : undefined;
+          const helper = p && p.parts.length === 1 && m.params.length > 0 ? p.parts[0] : undefined;
+          if (p && p.parts[0] === 'user' && helper === undefined) {
+            warnings.push({ ...at(m), code: 'template-unsafe-url',
+              message: `'${p.original}' starts a link or image address: write {{url ${p.original}}} so that javascript: or data: values are dropped` });
+          }
+        }
+        urlAttribute = false;
         if (!m.escaped && kind === 'html') {
           problem(m, 'template-unescaped', 'triple braces {{{…}}} or {{&…}} output values without HTML escaping; use {{…}}');
         }
@@ -242,6 +290,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
       }
       case 'BlockStatement': {
         const b = stmt as hbs.AST.BlockStatement;
+        urlAttribute = false;
         checkCall(b, scoped, true);
         const name = b.path.type === 'PathExpression' ? (b.path as hbs.AST.PathExpression).parts[0] : undefined;
         const inner = scoped || name === 'each' || name === 'with';
@@ -257,14 +306,17 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
       case 'DecoratorBlock':
         problem(stmt, 'template-decorator', 'decorators ({{* …}}) are not supported');
         return;
+      case 'ContentStatement':
+        urlAttribute = /\s(?:href|src)\s*=\s*["']?$/i.test((stmt as hbs.AST.ContentStatement).value);
+        return;
       default:
-        return; // content and comments
+        return; // comments
     }
   };
 
   walkProgram(ast, false);
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
-  return { problems, userAttributes, ...(problems.length === 0 ? { ast } : {}) };
+  return { problems, warnings, userAttributes, ...(problems.length === 0 ? { ast } : {}) };
 }
 
 /** What a compiled template is given. */

@@ -88,7 +88,8 @@ test('refused templates: unknown helper, prototype access, lookup, partials, tri
   assert.deepEqual(codes('{{> x}}'), ['1:1 template-partial']);
   assert.deepEqual(codes('{{{user.x}}}'), ['1:1 template-unescaped']);
   assert.deepEqual(codes('{{{user.x}}}', 'text'), []);
-  assert.deepEqual(codes('{{#if user.a}}x'), ['1:16 template-syntax']);
+  assert.deepEqual(codes('{{#if user.a}}x'), ['1:1 template-syntax']);
+  assert.deepEqual(codes('{{#if user.a}}\n{{/each}}'), ['1:4 template-syntax']);
   assert.deepEqual(codes('{{if user.a}}'), ['1:3 template-syntax']);
   assert.deepEqual(codes('{{#phone user.a}}x{{/phone}}'), ['1:4 template-syntax']);
   assert.deepEqual(codes('{{phone user.a x=1}}'), ['1:1 template-syntax']);
@@ -109,4 +110,11 @@ test('inherited (prototype) properties are not readable at render time', () => {
   const user = Object.create({ polluted: 'yes' }) as Record<string, unknown>;
   user.displayName = 'Ann';
   assert.equal(render({ user, tenant: { name: 't', domains: [] }, now: new Date() }), '[][Ann]');
+});
+
+test('warning: a user value that starts an href/src without the url helper', () => {
+  const warn = (src: string) => analyzeTemplate(src, 'html').warnings.map((w) => `${w.line}:${w.col} ${w.code}`);
+  assert.deepEqual(warn('<a href="{{user.website}}">w</a>\n<img src={{user.photo}}>'), ['1:10 template-unsafe-url', '2:10 template-unsafe-url']);
+  assert.deepEqual(warn('<a href="{{url user.website}}">w</a><a href="mailto:{{user.email}}">m</a><a href="tel:{{tel user.phone}}">t</a>'), []);
+  assert.deepEqual(analyzeTemplate('<a href="{{user.website}}">', 'text').warnings, []);
 });
