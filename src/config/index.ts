@@ -520,6 +520,12 @@ function checkRules(
   if (directory) for (const u of directory.directory.users.values()) for (const g of u.memberOf) groups.add(g);
   let catchAll: string | undefined;
 
+  const scope = tenant.exchange.senders;
+  if (scope.kind === 'memberOf' && directory && directory.directory.users.size > 0 && !groups.has(scope.group)) {
+    warnOut.warn(file, at('exchange', 'senders', 'memberOf'), 'unknown-group',
+      `no directory user is a member of ${scope.group}${suggestion(scope.group, groups)}, so Exchange would route nobody's mail through sigops; check the group address`);
+  }
+
   tenant.rules.forEach((rule, i) => {
     const seen = names.get(rule.name.toLowerCase());
     if (seen !== undefined) {
