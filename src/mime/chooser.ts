@@ -2,7 +2,7 @@
 // default, from the headers; the tenant is the one owning the sender's domain. The relay has
 // its own (it also checks the tenant id header and the connection); both end in decide().
 import type { Policy, TenantPolicy } from '../policy/types.ts';
-import { parseAddressList } from './headers.ts';
+import { parseAddressList, parseMailbox } from './headers.ts';
 import type { ChooseFn, MessageHeaders, SigningChoice } from './types.ts';
 
 export interface OfflineEnvelope {
@@ -36,10 +36,11 @@ export interface ChooserState {
 /** Builds a ChooseFn over a compiled policy; `state` records what it decided, for reporting. */
 export function offlineChooser(policy: Policy, envelope: OfflineEnvelope, state: ChooserState = { recipients: [] }): ChooseFn {
   return (headers: MessageHeaders): SigningChoice => {
-    const sender = (envelope.sender ?? headers.from()?.address)?.trim().toLowerCase();
+    // "Alice <alice@contoso.com>" is accepted on the command line too
+    const sender = (envelope.sender !== undefined ? (parseMailbox(envelope.sender)?.address ?? envelope.sender) : headers.from()?.address)?.trim().toLowerCase();
     const recipients =
       envelope.recipients && envelope.recipients.length > 0
-        ? envelope.recipients.map((r) => r.trim().toLowerCase())
+        ? envelope.recipients.flatMap((r) => parseAddressList(r)).concat(envelope.recipients.filter((r) => parseAddressList(r).length === 0).map((r) => r.trim().toLowerCase()))
         : ['to', 'cc', 'bcc'].flatMap((h) => headers.getAll(h).flatMap(parseAddressList));
     state.sender = sender;
     state.recipients = recipients;

@@ -77,8 +77,8 @@ for (let c = 33; c <= 126; c++) if (c !== 61) QP_SAFE[c] = 1;
 export function encodeQuotedPrintable(data: Buffer, eol: string): Buffer {
   const e = Buffer.from(eol, 'latin1');
   const crlfMessage = eol === '\r\n';
-  // worst case: every byte "=XX", a soft break per 25 of them, a bare LF as "=0A=" + eol
-  const out = Buffer.allocUnsafe(data.length * 6 + 64);
+  // mostly-ASCII text grows a little; the buffer grows when a line could not fit
+  let out = Buffer.allocUnsafe(Math.ceil(data.length * 1.2) + 256);
   let o = 0;
   const n = data.length;
   let start = 0;
@@ -86,6 +86,13 @@ export function encodeQuotedPrintable(data: Buffer, eol: string): Buffer {
     let nl = data.indexOf(LF, start);
     const last = nl < 0;
     if (last) nl = n;
+    // worst case for this line: every byte "=XX", a soft break per 25 of them, "=0A=" + eol
+    const need = (nl - start + 1) * 3 + Math.ceil((nl - start + 1) / 25) * (1 + e.length) + 8;
+    if (out.length - o < need) {
+      const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + need));
+      out.copy(bigger, 0, 0, o);
+      out = bigger;
+    }
     let end = nl;
     const crlf = !last && end > start && data[end - 1] === CR;
     if (crlf) end--;
