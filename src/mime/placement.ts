@@ -131,6 +131,8 @@ const HTML_MARKERS: HtmlMarker[] = [
     re: /<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:From|Von|De|Da|Van|Fra|Från|Od|От)\s*:(?:\s|&nbsp;|<[^<>]*>)*<\/b>(?=[\s\S]{0,1200}?<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:Sent|Date|Gesendet|Datum|Envoy(?:é|&eacute;)|Enviado|Inviato|Verzonden|Wysłano|Skickat|Sendt|Отправлено)\s*:)/i,
     place: (h, i) => beforeOwaSeparator(h, textStartInHtml(h, i)),
   },
+  { name: 'protonmail', needles: ['protonmail_quote'], re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?protonmail_quote\b/i, place: elementStart },
+  { name: 'outlook-2003', needles: ['outlookmessageheader'], re: /\bclass\s*=\s*["']?(?:x_)?OutlookMessageHeader\b/i, place: (h, i) => climb(h, beforeOwaSeparator(h, tagStart(h, i))) },
   { name: 'zimbra-hr', needles: ['zwchr'], re: /<hr\b[^<>]*\bid\s*=\s*["']?zwchr\b/i, place: (_h, i) => i },
   { name: 'hotmail', needles: ['skydriveplaceholder'], re: /\bid\s*=\s*["']?(?:x_|ecx)?SkyDrivePlaceholder\b/i, place: elementStart },
   {

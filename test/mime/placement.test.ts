@@ -222,3 +222,19 @@ describe('HTML bottom-posting', () => {
     assert.match(out.toString(), /<p>answer\.<\/p><div id="sigops-signature" data-sigops="1">\r\n<p>Sig<\/p>\r\n<\/div>\r\n<\/body>/);
   });
 });
+
+describe('more HTML markers', () => {
+  const html = (body: string): Buffer => Buffer.from(`From: a@contoso.com\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body>${body}</body></html>\r\n`);
+  const blocks = { html: '<p>Sig</p>', text: '' };
+  const cases: Array<[string, string, RegExp]> = [
+    ['Proton Mail', '<div>Sure.</div><div class="protonmail_quote">On Monday, Bob wrote:<br><blockquote class="protonmail_quote" type="cite">q</blockquote></div>', /<div>Sure\.<\/div><div id="sigops-signature"[^]*<\/div>\r\n<div class="protonmail_quote">/],
+    ['Outlook 2003', '<div>Sure.</div><div><div class=OutlookMessageHeader lang=en-us dir=ltr align=left><font face=Tahoma size=2>-----Original Message-----<br><b>From:</b> Bob</font></div>q</div>', /<div>Sure\.<\/div><div id="sigops-signature"[^]*<\/div>\r\n<div><div class=OutlookMessageHeader/],
+    ['Samsung / Android "Original message" line', '<div>Sure.</div><div><br></div><div>-------- Original message --------</div><div>From: Bob</div>', /<div><br><\/div><div id="sigops-signature"[^]*<\/div>\r\n<div>-------- Original message/],
+  ];
+  for (const [name, body, expect] of cases) {
+    it(name, async () => {
+      const { out } = await sign(html(body), { kind: 'sign', placement: 'reply', blocks });
+      assert.match(out.toString(), expect);
+    });
+  }
+});
