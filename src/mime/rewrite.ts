@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Placement } from '../config/model.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
 import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64, encodeQuotedPrintable, utf8Codec, type Codec } from './encoding.ts';
-import { parseHeaderFields, setHeaderField, withCharset, type ContentType } from './headers.ts';
+import { setHeaderField, withCharset, type ContentType } from './headers.ts';
 import { htmlCarriesSignature, placeInHtml, placeInText, textCarriesSignature, type Spot } from './placement.ts';
 
 export type TextKind = 'plain' | 'html';
@@ -210,8 +210,4 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
   if (charset) header = setHeaderField(header, 'Content-Type', withCharset(part.contentTypeRaw, charset), rawEol);
   if (cte !== part.transferEncoding) header = setHeaderField(header, 'Content-Transfer-Encoding', cte, rawEol);
   return { header, body: Buffer.concat([encoded, tail]), notes };
-}
-
-export function headerValue(header: Buffer, name: string): string | undefined {
-  return parseHeaderFields(header).find((f) => f.name === name)?.value;
 }

@@ -67,7 +67,6 @@ export interface Node {
 function header(n: Node, name: string): string | undefined {
   return n.headers.find(([k]) => k === name)?.[1];
 }
-export { header as headerOf };
 
 function parseParams(v: string): { value: string; params: Record<string, string> } {
   const [first, ...rest] = v.split(';');
@@ -123,9 +122,8 @@ function decodeQp(b: Buffer): Buffer {
   return Buffer.from(s.replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
 }
 
-export function decodedBody(n: Node, trimBoundaryEol = true): Buffer {
+export function decodedBody(n: Node): Buffer {
   let raw = n.bodyRaw;
-  void trimBoundaryEol;
   const cte = (header(n, 'content-transfer-encoding') ?? '7bit').toLowerCase();
   if (cte === 'base64') return Buffer.from(raw.toString('latin1'), 'base64');
   if (cte === 'quoted-printable') raw = decodeQp(raw);
