@@ -37,6 +37,9 @@ export async function buildAction(outfile = resolve(root, 'github-action/dist/in
     legalComments: 'none',
     sourcemap: false,
     charset: 'utf8',
+    // Module ids in the bundle are paths: keep them as written (node_modules/…) even when
+    // node_modules is a symlink, so every checkout builds the same bytes.
+    preserveSymlinks: true,
     banner: { js: BANNER },
     // Packages that only some dependency's optional code path loads, and the runner never needs.
     external: [],
