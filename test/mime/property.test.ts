@@ -3,6 +3,8 @@
 // parts byte-identical, the signed parts changed by exactly one insertion, and the output must
 // not depend on how the input was chunked.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
@@ -192,6 +194,42 @@ describe('generated MIME', () => {
         }
       }),
       { numRuns: Number(process.env.SIGOPS_FC_RUNS ?? 200) },
+    );
+  });
+});
+
+describe('mutated real messages', () => {
+  const FILES = ['owa.eml', 'outlook-desktop.eml', 'gmail.eml', 'thunderbird.eml', 'plain-iso-2022-jp.eml', 'apple-mail.eml'].map((f) =>
+    readFileSync(join(import.meta.dirname, '..', 'fixtures', 'mail', f)),
+  );
+  const mutation = fc.record({
+    file: fc.integer({ min: 0, max: FILES.length - 1 }),
+    edits: fc.array(
+      fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), del: fc.integer({ min: 0, max: 40 }), ins: fc.constantFrom('', '\r\n', '--', '\r\n--', '=', '=\r\n', '\xff\xfe', '>', '<div>', 'boundary="x"', '\n\n', 'Content-Type: text/html\r\n\r\n') }),
+      { maxLength: 5 },
+    ),
+  });
+  it('never throw, do not depend on chunking, and pass unchanged when not signed', async () => {
+    await fc.assert(
+      fc.asyncProperty(mutation, chunksArb, async ({ file, edits }, chunks) => {
+        let s = FILES[file]!.toString('latin1');
+        for (const e of edits) {
+          const at = Math.floor(s.length * e.at);
+          s = s.slice(0, at) + e.ins + s.slice(at + e.del);
+        }
+        const input = Buffer.from(s, 'latin1');
+        const whole = await sign(input, SIGN, { chunk: input.length + 1 });
+        const split = await sign(input, SIGN, { chunk: chunks });
+        assert.ok(split.out.equals(whole.out), 'chunking does not matter');
+        if (!whole.outcome.signed) {
+          const o = whole.out.toString('latin1');
+          const i = o.indexOf('X-Sigops-Processed: true');
+          const eolLen = o[i + 24] === '\r' ? 2 : 1;
+          const candidates = [o.slice(0, i) + o.slice(i + 24 + eolLen), o.slice(0, i - eolLen) + o.slice(i + 24 + eolLen), o.slice(0, i - eolLen) + o.slice(i + 24)];
+          assert.ok(whole.outcome.reason === 'already-processed' ? whole.out.equals(input) : candidates.includes(s), `unsigned (${whole.outcome.reason}) output is the input plus our header`);
+        }
+      }),
+      { numRuns: Number(process.env.SIGOPS_FC_RUNS ?? 150) },
     );
   });
 });
