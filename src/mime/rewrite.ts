@@ -110,7 +110,8 @@ export function textInsertion(text: string, index: number, blocks: RenderedBlock
     return line;
   });
   const before = text.slice(0, index);
-  const lead = before.length > 0 && !before.endsWith('\n') ? eol : '';
+  // a flowed line (trailing space) right above would join our first line: end its paragraph
+  const lead = (before.length > 0 && !before.endsWith('\n')) || (flowed && / \r?\n$/.test(before)) ? eol : '';
   const trail = reply && index < text.length ? eol : '';
   return `${lead}-- ${eol}${lines.join(eol)}${eol}${trail}`;
 }

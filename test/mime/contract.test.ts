@@ -214,6 +214,12 @@ describe('encodings of the signed parts', () => {
     assert.equal(body, 'This is a flowed \nparagraph.\n\n-- \nAlice\n >not a quote\n From here\n\nOn Mon, Bob wrote:\n> hi\n');
   });
 
+  it('format=flowed: a soft line right above the insertion point is ended first', async () => {
+    const input = Buffer.from('From: a@contoso.com\nContent-Type: text/plain; format=flowed\n\nSee you \nOn Mon, Bob wrote:\n> hi\n');
+    const { out } = await sign(input, { kind: 'sign', placement: 'reply', blocks: { html: '', text: 'Alice' } });
+    assert.match(out.toString(), /\n\nSee you \n\n-- \nAlice\n\nOn Mon, Bob wrote:\n/);
+  });
+
   it('long inserted HTML lines are folded under 998 characters', async () => {
     const long = '<p>' + 'word '.repeat(600) + '</p>';
     const input = readFileSync(join(FIX, 'thunderbird.eml'));
