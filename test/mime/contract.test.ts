@@ -254,3 +254,20 @@ describe('failures of the output', () => {
     assert.ok(ended, 'input drained');
   });
 });
+
+describe('failures of the input', () => {
+  it('an input that fails mid-message rejects, and the output is destroyed, never ended', async () => {
+    const head = readFileSync(join(FIX, 'owa.eml')).subarray(0, 3000);
+    const src = new Readable({ read() {} });
+    src.push(head);
+    setImmediate(() => src.destroy(new Error('connection reset')));
+    const out = new PassThrough();
+    out.resume();
+    let ended = false;
+    out.on('end', () => (ended = true));
+    out.on('error', () => undefined);
+    await assert.rejects(signMessage(src, out, () => SIGN), /connection reset/);
+    assert.equal(ended, false, 'the next hop never sees a clean end');
+    assert.ok(out.destroyed);
+  });
+});
