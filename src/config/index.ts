@@ -85,11 +85,6 @@ function suggestion(name: string, options: Iterable<string>): string {
   return best ? ` (did you mean '${best}'?)` : '';
 }
 
-function asList(v: unknown): string[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).map((x) => String(x));
-}
-
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o);
