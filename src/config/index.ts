@@ -468,7 +468,7 @@ function tenantFromData(slug: string, y: YamlFile, valid: boolean): LoadedTenant
 
 function checkUniqueness(tenants: readonly LoadedTenant[], out: Collector): void {
   const ids = new Map<string, LoadedTenant>();
-  const domains = new Map<string, { t: LoadedTenant; line: number }>();
+  const domains = new Map<string, { t: LoadedTenant; line: number; raw: string }>();
   for (const lt of tenants) {
     const { tenant, yaml } = lt;
     const other = tenant.id === '' ? undefined : ids.get(tenant.id);
@@ -479,13 +479,19 @@ function checkUniqueness(tenants: readonly LoadedTenant[], out: Collector): void
     } else if (tenant.id !== '') {
       ids.set(tenant.id, lt);
     }
-    tenant.domains.forEach((domain, i) => {
+    const raw = Array.isArray(lt.data.domains) ? (lt.data.domains as unknown[]) : [];
+    raw.forEach((value, i) => {
+      if (typeof value !== 'string') return;
+      const domain = value.toLowerCase();
       const seen = domains.get(domain);
       const here = yaml.positionAt(['domains', i]);
       if (!seen) {
-        domains.set(domain, { t: lt, line: here.line });
+        domains.set(domain, { t: lt, line: here.line, raw: value });
       } else if (seen.t === lt) {
-        out.error(tenant.file, here, 'duplicate-domain', `domain ${domain} is listed twice (first at line ${seen.line}); remove the duplicate`);
+        // Exact repeats are the schema's (uniqueItems); this catches differences in case.
+        if (seen.raw !== value) {
+          out.error(tenant.file, here, 'duplicate-domain', `domain ${domain} is listed twice (first at line ${seen.line}, as ${seen.raw}); remove the duplicate`);
+        }
       } else {
         out.error(tenant.file, here, 'duplicate-domain',
           `domain ${domain} is already claimed by ${seen.t.tenant.file}:${seen.line}; a sender domain can belong to one tenant only`);

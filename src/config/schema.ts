@@ -151,11 +151,11 @@ function messageFor(e: ErrorObject, segments: string[]): Message | undefined {
       return { segments, code: 'invalid-value', text: `${subject} is longer than ${String(params.limit)} characters` };
     case 'uniqueItems': {
       const list = e.data as unknown[];
-      const j = Number(params.j);
-      const i = Number(params.i);
+      const later = Math.max(Number(params.i), Number(params.j));
+      const first = Math.min(Number(params.i), Number(params.j));
       return {
-        segments: [...segments, String(i)], code: 'duplicate-item',
-        text: `${subject} lists ${show(list[i])} twice (items ${j + 1} and ${i + 1}); remove the duplicate`,
+        segments: [...segments, String(later)], code: 'duplicate-item',
+        text: `${subject} lists ${show(list[later])} twice (items ${first + 1} and ${later + 1}); remove the duplicate`,
       };
     }
     case 'anyOf':
