@@ -78,6 +78,7 @@ export async function startTestRelay(options: {
   deliverTimeoutMs?: number;
   stateDir?: string;
   policy?: Policy;
+  clientCertDir?: string;
 }): Promise<TestRelay> {
   const log = silentLogger();
   const metrics = new RelayMetrics();
@@ -91,6 +92,7 @@ export async function startTestRelay(options: {
       override: { host: '127.0.0.1', port: options.nextHop?.port ?? 9 },
       name: 'relay.test',
       ca: options.nextHop?.cert,
+      clientCertDir: options.clientCertDir,
       connectionTimeoutMs: options.deliverTimeoutMs ?? 2000,
       greetingTimeoutMs: options.deliverTimeoutMs ?? 2000,
       socketTimeoutMs: options.deliverTimeoutMs ?? 2000,

@@ -1,0 +1,84 @@
+// Delivery details: the tenant's client certificate is presented to the next hop, and a relay
+// on a cloned config repository (--repo) follows the remote branch.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { simpleGit } from 'simple-git';
+import { silentLogger } from '../../src/log/index.ts';
+import { GitSync } from '../../src/relay/git-sync.ts';
+import { PolicyStore } from '../../src/relay/policy-store.ts';
+import { startNextHop } from '../fakes/next-hop.ts';
+import { message, send, startTestRelay, until } from './helpers.ts';
+
+const run = promisify(execFile);
+
+describe('client certificate', () => {
+  it("presents <dir>/<certificateDomain>.crt/.key to the tenant's next hop", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigops-client-cert-'));
+    const hop = await startNextHop({ requestCert: true });
+    const r = await startTestRelay({ nextHop: hop, clientCertDir: dir });
+    try {
+      // contoso's certificateDomain in the test policy is contoso.relay.sigops.test; fabrikam has no files
+      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+        '-keyout', join(dir, 'contoso.relay.sigops.test.key'), '-out', join(dir, 'contoso.relay.sigops.test.crt'), '-subj', '/CN=contoso.relay.sigops.test']);
+      assert.equal((await send(r.port, { from: 'alice@contoso.com', to: ['bob@example.org'] }, message())).ok, true);
+      assert.equal(hop.messages.at(-1)!.clientCertSubject, 'contoso.relay.sigops.test');
+      const fab = await send(r.port, { from: 'f@fabrikam.com', to: ['bob@example.org'] }, message({ tenantIds: ['0b3e6f1d-8c2a-4e7b-9d10-5a6c7e8f9012'], from: 'f@fabrikam.com' }));
+      assert.equal(fab.ok, true, fab.response);
+      assert.equal(hop.messages.at(-1)!.clientCertSubject, undefined);
+    } finally {
+      await r.stop();
+      await hop.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('GitSync (--repo)', () => {
+  it('clones the branch, then follows new commits (also force pushes) and reloads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigops-git-'));
+    try {
+      // the "remote": a bare repository fed from a working copy of example-config
+      const work = join(dir, 'work');
+      await cp(new URL('../../example-config', import.meta.url), work, { recursive: true });
+      const w = simpleGit(work);
+      await w.init(['--initial-branch=main']);
+      await w.addConfig('user.email', 't@example.org').addConfig('user.name', 't');
+      await w.add('.').then(() => w.commit('initial'));
+      await simpleGit().clone(work, join(dir, 'remote.git'), ['--bare']);
+      await w.addRemote('origin', join(dir, 'remote.git'));
+
+      const clone = join(dir, 'clone');
+      const store = new PolicyStore(clone, silentLogger());
+      const sync = new GitSync({ url: join(dir, 'remote.git'), branch: 'main', dir: clone, intervalMs: 200 }, silentLogger(), () => void store.reload('git-pull'));
+      await sync.init();
+      assert.equal(await store.reload('startup'), true);
+      assert.equal(store.current?.policy.tenants.length, 2);
+      sync.start();
+      try {
+        // a new tenant arrives on main
+        const fabrikam = await readFile(join(work, 'tenants', 'fabrikam.yaml'), 'utf8');
+        await writeFile(join(work, 'tenants', 'northwind.yaml'), fabrikam
+          .replace(/^id: .*$/m, 'id: 5d6e7f80-1a2b-4c3d-8e9f-a0b1c2d3e4f5')
+          .replace(/^domains: .*$/m, 'domains: [northwind.example]')
+          .replace(/certificateDomain: .*/, 'certificateDomain: northwind.relay.sigops.example.net'));
+        await w.add('.').then(() => w.commit('northwind'));
+        await w.push('origin', 'main');
+        await until(() => store.current?.policy.tenants.length === 3, 'the pulled commit to load');
+        // history rewritten upstream: the clone follows
+        await w.reset(['--hard', 'HEAD~1']);
+        await w.push(['--force', 'origin', 'main']);
+        await until(() => store.current?.policy.tenants.length === 2, 'the force push to be followed');
+      } finally {
+        sync.stop();
+        await store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
