@@ -25,7 +25,7 @@ test('paragraphs are separated by a blank line; whitespace collapses like HTML',
 });
 
 test('entities are decoded, hidden content and comments dropped', () => {
-  assert.equal(htmlToText('&lt;script&gt; &amp; &quot;x&quot; &#39;y&#39; &#x263A; &copy; &szlig;'), '<script> & "x" \'y\' ☺ © &szlig;');
+  assert.equal(htmlToText('&lt;script&gt; &amp; &quot;x&quot; &#39;y&#39; &#x263A; &copy; &szlig;&auml; &euro;&nbsp;&nbsp;1 &bogus;'), '<script> & "x" \'y\' ☺ © ßä €  1 &bogus;');
   assert.equal(htmlToText('<style>p{color:red}</style><!-- note -->Hi<script>alert(1)</script>'), 'Hi');
   assert.equal(decodeEntities('&#0; &#xD800; &#1114112;'), '\uFFFD \uFFFD \uFFFD');
 });
