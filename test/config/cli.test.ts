@@ -58,3 +58,12 @@ test('preview: unknown domain and invalid config are errors', () => {
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /date-order/);
 });
+
+test('validate: warnings alone do not fail (exit 0), and come out as ::warning annotations', () => {
+  const r = sigops(['validate', '--format', 'github'], resolve('test/fixtures/configs/warnings'));
+  assert.equal(r.code, 0);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 10);
+  assert.ok(lines.every((l) => l.startsWith('::warning file=')), r.stdout);
+  assert.ok(lines.includes("::warning file=tenants/acme.yaml,line=8,col=24,title=sigops unknown-group::no directory user is a member of signatures@acme.example, so Exchange would route nobody's mail through sigops; check the group address"));
+});
