@@ -42,7 +42,7 @@ export function testCertificate(): Promise<TlsCredentials> {
   return shared;
 }
 
-export async function startNextHop(options: { port?: number; requestCert?: boolean } = {}): Promise<NextHop> {
+export async function startNextHop(options: { port?: number; requestCert?: boolean; legacyTls?: boolean } = {}): Promise<NextHop> {
   const tls = await testCertificate();
   const sockets = new Set<Socket>();
   const certs = new Map<string, string>();
@@ -70,6 +70,8 @@ export async function startNextHop(options: { port?: number; requestCert?: boole
     disableReverseLookup: true,
     logger: false,
     requestCert: options.requestCert ?? false,
+    // an old MTA: TLS 1.0/1.1 allowed (OpenSSL 3 needs security level 0 for them)
+    ...(options.legacyTls ? { minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
     rejectUnauthorized: false,
     onSecure(socket, session, cb) {
       // after STARTTLS the TLS socket owns the connection; the plain one never reports its close
