@@ -12,9 +12,29 @@ import { silentLogger } from '../../src/log/index.ts';
 import { GitSync } from '../../src/relay/git-sync.ts';
 import { PolicyStore } from '../../src/relay/policy-store.ts';
 import { startNextHop } from '../fakes/next-hop.ts';
-import { message, send, startTestRelay, until } from './helpers.ts';
+import { CONTOSO, FABRIKAM, makePolicy, message, send, startTestRelay, tenant, until } from './helpers.ts';
 
 const run = promisify(execFile);
+
+describe('routing', () => {
+  it("delivers each tenant's mail to its own deliverTo, never elsewhere", async () => {
+    const a = await startNextHop();
+    const b = await startNextHop();
+    const policy = makePolicy([tenant('contoso', CONTOSO, ['contoso.com'], true, a.port), tenant('fabrikam', FABRIKAM, ['fabrikam.com'], true, b.port)]);
+    // both hops use the same test certificate
+    const r = await startTestRelay({ nextHop: a, policy, perTenant: true });
+    try {
+      assert.equal((await send(r.port, { from: 'alice@contoso.com', to: ['x@example.org'] }, message())).ok, true);
+      assert.equal((await send(r.port, { from: 'f@fabrikam.com', to: ['y@example.org'] }, message({ tenantIds: [FABRIKAM], from: 'f@fabrikam.com' }))).ok, true);
+      assert.deepEqual(a.messages.map((m) => m.from), ['alice@contoso.com']);
+      assert.deepEqual(b.messages.map((m) => m.from), ['f@fabrikam.com']);
+    } finally {
+      await r.stop();
+      await a.close();
+      await b.close();
+    }
+  });
+});
 
 describe('client certificate', () => {
   it("presents <dir>/<certificateDomain>.crt/.key to the tenant's next hop", async () => {

@@ -18,7 +18,7 @@ export const CONTOSO = '7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10';
 export const FABRIKAM = '0b3e6f1d-8c2a-4e7b-9d10-5a6c7e8f9012';
 export const PAUSED = 'aa5b2c3d-1111-4222-8333-944455566677';
 
-export function tenant(slug: string, id: string, domains: string[], enabled = true): Tenant {
+export function tenant(slug: string, id: string, domains: string[], enabled = true, deliverPort = 9): Tenant {
   return {
     slug,
     id,
@@ -28,7 +28,7 @@ export function tenant(slug: string, id: string, domains: string[], enabled = tr
     exchange: {
       smartHost: 'relay.sigops.test',
       certificateDomain: `${slug}.relay.sigops.test`,
-      deliverTo: { host: '127.0.0.1', port: 9 },
+      deliverTo: { host: '127.0.0.1', port: deliverPort },
       senders: { kind: 'all' },
       internal: false,
     },
@@ -79,6 +79,8 @@ export async function startTestRelay(options: {
   stateDir?: string;
   policy?: Policy;
   clientCertDir?: string;
+  /** Deliver to each tenant's own deliverTo instead of overriding it with the next hop. */
+  perTenant?: boolean;
 }): Promise<TestRelay> {
   const log = silentLogger();
   const metrics = new RelayMetrics();
@@ -89,7 +91,7 @@ export async function startTestRelay(options: {
   if (options.outbox) delivery = new OutboxDelivery(options.outbox);
   else
     delivery = new SmtpDelivery({
-      override: { host: '127.0.0.1', port: options.nextHop?.port ?? 9 },
+      override: options.perTenant ? undefined : { host: '127.0.0.1', port: options.nextHop?.port ?? 9 },
       name: 'relay.test',
       ca: options.nextHop?.cert,
       clientCertDir: options.clientCertDir,
