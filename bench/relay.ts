@@ -10,7 +10,7 @@
 // --write records the report in bench/results/relay.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ const CONCURRENCY = arg('--concurrency', 10);
 const WARMUP = arg('--warmup', 1000);
 // Node flags for both relay processes: the documented production setting (docs/relay.md). A small
 // young generation keeps memory flat while large messages stream through. --node-flags "" = defaults.
-const NODE_FLAGS = (args.includes('--node-flags') ? args[args.indexOf('--node-flags') + 1] ?? '' : '--max-semi-space-size=2').split(' ').filter(Boolean);
+const NODE_FLAGS = (args.includes('--node-flags') ? args[args.indexOf('--node-flags') + 1] ?? '' : '--max-semi-space-size=4').split(' ').filter(Boolean);
 const BIG_BYTES = 100 * 1024 * 1024;
 const CONTOSO = '7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10';
 const tmp = mkdtempSync(join(tmpdir(), 'sigops-bench-relay-'));
@@ -65,15 +65,32 @@ interface Child {
   readonly port: number;
 }
 
+// Production-like variants: each relay bundled with esbuild and run by plain node (no TypeScript
+// loader in memory). The bundle sits two levels below a folder that links schemas/, where the
+// config loader looks for them relative to its own file.
+const bundleDir = join(tmp, 'bundle', 'a', 'b');
+async function bundles(): Promise<{ sigops: string; pass: string }> {
+  const { build } = await import('esbuild');
+  mkdirSync(bundleDir, { recursive: true });
+  symlinkSync(join(ROOT, 'schemas'), join(tmp, 'bundle', 'schemas'));
+  const common = {
+    bundle: true, platform: 'node' as const, format: 'esm' as const, target: 'node20', logLevel: 'warning' as const,
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  };
+  await build({ ...common, entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile: join(bundleDir, 'sigops.mjs') });
+  await build({ ...common, entryPoints: [join(ROOT, 'bench/passthrough-relay.ts')], outfile: join(bundleDir, 'passthrough.mjs') });
+  return { sigops: join(bundleDir, 'sigops.mjs'), pass: join(bundleDir, 'passthrough.mjs') };
+}
+
 let logNo = 0;
-async function startSigning(): Promise<Child> {
+async function startSigning(entry: string[] = ['bin/sigops']): Promise<Child> {
   // logs go to a file, as journald or a container runtime would take them: a bench process
   // busy with load must not be the relay's slow log reader
   const logFile = join(tmp, `relay-${++logNo}.log`);
   const fd = openSync(logFile, 'w');
   const proc = spawn(
     process.execPath,
-    [...NODE_FLAGS, 'bin/sigops', 'relay', '--config', 'example-config', '--listen', '127.0.0.1:0', '--deliver', `smtp://127.0.0.1:${sinkPort}`,
+    [...NODE_FLAGS, ...entry, 'relay', '--config', 'example-config', '--listen', '127.0.0.1:0', '--deliver', `smtp://127.0.0.1:${sinkPort}`,
       '--deliver-insecure-tls', '--state', join(tmp, 'state'), '--hostname', 'relay.bench'],
     { cwd: ROOT, stdio: ['ignore', 'ignore', fd], env: { ...process.env, SIGOPS_LOG_LEVEL: 'info' } },
   );
@@ -89,8 +106,8 @@ async function startSigning(): Promise<Child> {
   return { name: 'sigops relay', proc, port };
 }
 
-async function startPassThrough(): Promise<Child> {
-  const proc = spawn(process.execPath, [...NODE_FLAGS, '--import', 'tsx', 'bench/passthrough-relay.ts', String(sinkPort)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startPassThrough(entry: string[] = ['--import', 'tsx', 'bench/passthrough-relay.ts']): Promise<Child> {
+  const proc = spawn(process.execPath, [...NODE_FLAGS, ...entry, String(sinkPort)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.on('line', (line) => {
@@ -317,9 +334,15 @@ async function bigThrough(start: () => Promise<Child>): Promise<{ rssIdle: numbe
 
 // ---- run -----------------------------------------------------------------------------------
 if (args.includes('--big-only')) {
-  const sgn = await bigThrough(startSigning);
-  const pst = await bigThrough(startPassThrough);
-  process.stdout.write(`100 MB: sigops idle ${sgn.rssIdle.toFixed(0)} MB peak ${sgn.rssPeak.toFixed(0)} MB ${sgn.seconds.toFixed(1)} s ok=${sgn.ok}; pass-through idle ${pst.rssIdle.toFixed(0)} MB peak ${pst.rssPeak.toFixed(0)} MB ${pst.seconds.toFixed(1)} s ok=${pst.ok}\n`);
+  const sgn = await bigThrough(() => startSigning());
+  const pst = await bigThrough(() => startPassThrough());
+  const b = await bundles();
+  const sgnB = await bigThrough(() => startSigning([b.sigops]));
+  const pstB = await bigThrough(() => startPassThrough([b.pass]));
+  for (const [name, r] of [['sigops (tsx)', sgn], ['pass-through (tsx)', pst], ['sigops (bundle)', sgnB], ['pass-through (bundle)', pstB]] as const) {
+    process.stdout.write(`100 MB ${name}: idle ${r.rssIdle.toFixed(0)} MB, peak ${r.rssPeak.toFixed(0)} MB, ${r.seconds.toFixed(1)} s, ok=${r.ok}\n`);
+  }
+  rmSync(tmp, { recursive: true, force: true });
   sink.close();
   process.exit(0);
 }
@@ -340,8 +363,11 @@ const connPass = await connectionCost(pass.port);
 const rssAfterLoad = { sign: peakRssMb(signing.proc.pid!), pass: peakRssMb(pass.proc.pid!) };
 await stop(signing);
 await stop(pass);
-const bigSign = await bigThrough(startSigning);
-const bigPass = await bigThrough(startPassThrough);
+const bigSign = await bigThrough(() => startSigning());
+const bigPass = await bigThrough(() => startPassThrough());
+const built = await bundles();
+const bigSignBundle = await bigThrough(() => startSigning([built.sigops]));
+const bigPassBundle = await bigThrough(() => startPassThrough([built.pass]));
 sink.close();
 rmSync(tmp, { recursive: true, force: true });
 
@@ -403,10 +429,12 @@ A 100 MB message (text reply + ~100 MB base64 attachment), one fresh relay proce
 
 | | idle RSS MB | peak RSS MB | seconds | delivered |
 |---|---:|---:|---:|---|
-| pass-through relay | ${f(bigPass.rssIdle, 0)} | ${f(bigPass.rssPeak, 0)} | ${f(bigPass.seconds, 1)} | ${bigPass.ok ? `yes, ${f(bigPass.bytes / 1048576, 1)} MB` : 'NO'} |
-| **sigops relay** | ${f(bigSign.rssIdle, 0)} | **${f(bigSign.rssPeak, 0)}** | ${f(bigSign.seconds, 1)} | ${bigSign.ok ? `yes, ${f(bigSign.bytes / 1048576, 1)} MB` : 'NO'} |
+| pass-through relay (tsx) | ${f(bigPass.rssIdle, 0)} | ${f(bigPass.rssPeak, 0)} | ${f(bigPass.seconds, 1)} | ${bigPass.ok ? `yes, ${f(bigPass.bytes / 1048576, 1)} MB` : 'NO'} |
+| **sigops relay** (\`bin/sigops\`, tsx) | ${f(bigSign.rssIdle, 0)} | **${f(bigSign.rssPeak, 0)}** | ${f(bigSign.seconds, 1)} | ${bigSign.ok ? `yes, ${f(bigSign.bytes / 1048576, 1)} MB` : 'NO'} |
+| pass-through relay (esbuild bundle, plain node) | ${f(bigPassBundle.rssIdle, 0)} | ${f(bigPassBundle.rssPeak, 0)} | ${f(bigPassBundle.seconds, 1)} | ${bigPassBundle.ok ? `yes, ${f(bigPassBundle.bytes / 1048576, 1)} MB` : 'NO'} |
+| **sigops relay** (esbuild bundle of the CLI, plain node) | ${f(bigSignBundle.rssIdle, 0)} | **${f(bigSignBundle.rssPeak, 0)}** | ${f(bigSignBundle.seconds, 1)} | ${bigSignBundle.ok ? `yes, ${f(bigSignBundle.bytes / 1048576, 1)} MB` : 'NO'} |
 
-Target: sigops peak RSS under 150 MB: ${bigSign.ok && bigSign.rssPeak < 150 ? 'met' : 'NOT met'}.
+Target: sigops peak RSS under 150 MB: ${bigSign.ok && bigSign.rssPeak < 150 ? 'met' : 'NOT met'} as \`bin/sigops\` runs it (tsx), ${bigSignBundle.ok && bigSignBundle.rssPeak < 150 ? 'met' : 'NOT met'} bundled.
 `;
 process.stdout.write(report);
 if (args.includes('--write')) writeFileSync(join(ROOT, 'bench', 'results', 'relay.md'), report);
