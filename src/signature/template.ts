@@ -103,6 +103,14 @@ export function editDistance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
+function tooDeep(): TemplateAnalysis {
+  return {
+    problems: [{ line: 1, col: 1, code: 'template-too-complex', message: 'the template nests blocks too deeply to be checked; flatten it' }],
+    warnings: [],
+    userAttributes: [],
+  };
+}
+
 /** The innermost {{#block}} left open at the end of a template, by a plain scan. */
 function unclosedBlock(source: string): { name: string; line: number; col: number } | undefined {
   const stack: { name: string; index: number }[] = [];
@@ -138,6 +146,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
   try {
     ast = Handlebars.parse(source);
   } catch (err) {
+    if (err instanceof RangeError) return tooDeep();
     const message = err instanceof Error ? err.message : String(err);
     const e = err as { lineNumber?: number; column?: number };
     let line = e.lineNumber ?? 1;
@@ -314,7 +323,12 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
     }
   };
 
-  walkProgram(ast, false);
+  try {
+    walkProgram(ast, false);
+  } catch (err) {
+    if (err instanceof RangeError) return tooDeep();
+    throw err;
+  }
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   return { problems, warnings, userAttributes, ...(problems.length === 0 ? { ast } : {}) };
 }

@@ -118,3 +118,9 @@ test('warning: a user value that starts an href/src without the url helper', () 
   assert.deepEqual(warn('<a href="{{url user.website}}">w</a><a href="mailto:{{user.email}}">m</a><a href="tel:{{tel user.phone}}">t</a>'), []);
   assert.deepEqual(analyzeTemplate('<a href="{{user.website}}">', 'text').warnings, []);
 });
+
+test('absurdly deep nesting is a clear error, not a crash', () => {
+  const n = 5000;
+  const problems = analyzeTemplate(`${'{{#if user.a}}'.repeat(n)}x${'{{/if}}'.repeat(n)}`, 'html').problems;
+  assert.deepEqual(problems.map((p) => p.code), ['template-too-complex']);
+});
