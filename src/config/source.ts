@@ -12,6 +12,64 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 export const MAX_DIRECTORY_BYTES = 32 * 1024 * 1024;
 /** Aliases allowed per document: plenty for real configs, far too few for a "billion laughs". */
 export const MAX_ALIAS_COUNT = 100;
+/**
+ * Nesting allowed per document. Config files need fewer than ten levels; parsers recurse per
+ * level, and a recursion that reaches the stack limit can take the whole process down (V8
+ * aborts when it must compile a regular expression there), so deeper input is refused
+ * before any parser sees it.
+ */
+export const MAX_NESTING = 64;
+
+/**
+ * Where a YAML text nests deeper than `limit` (block indentation levels, `- ` / `? ` items
+ * opened on one line, and open flow brackets together), or undefined. A conservative
+ * estimate: quotes and comments are skipped, and it may over-count odd but valid layouts.
+ */
+export function excessiveNesting(text: string, limit = MAX_NESTING): number | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let lineStart = 0;
+  while (lineStart < text.length) {
+    let end = text.indexOf('\n', lineStart);
+    if (end === -1) end = text.length;
+    let i = lineStart;
+    while (i < end && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    const indent = i - lineStart;
+    if (i < end && text[i] !== '#' && text[i] !== '\r') {
+      if (flow === 0) {
+        while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
+        indents.push(indent);
+      }
+      let items = 0;
+      while (i + 1 < end && (text[i] === '-' || text[i] === '?' || text[i] === ':') && (text[i + 1] === ' ' || text[i + 1] === '\t')) {
+        items++;
+        if (indents.length + items + flow > limit) return i;
+        i += 2;
+        while (i < end && text.charCodeAt(i) === 32) i++;
+      }
+      if (indents.length + items + flow > limit) return i;
+      let quote = '';
+      for (; i < end; i++) {
+        const c = text[i];
+        if (quote) {
+          if (c === quote) quote = '';
+          else if (c === '\\' && quote === '"') i++;
+        } else if (c === '"' || c === "'") {
+          quote = c;
+        } else if (c === '#' && (i === lineStart || /\s/.test(text[i - 1]!))) {
+          break;
+        } else if (c === '[' || c === '{') {
+          flow++;
+          if (indents.length + items + flow > limit) return i;
+        } else if ((c === ']' || c === '}') && flow > 0) {
+          flow--;
+        }
+      }
+    }
+    lineStart = end + 1;
+  }
+  return undefined;
+}
 
 export interface Sink {
   add(problem: ConfigProblem): void;
@@ -174,6 +232,13 @@ export interface ParseOptions {
 
 /** Parses YAML text; returns undefined (after reporting) when it has errors. */
 export function parseYaml(text: string, file: string, sink: Sink, options: ParseOptions = { positions: true }): YamlFile | undefined {
+  const deep = excessiveNesting(text);
+  if (deep !== undefined) {
+    const p = positionOf(text, deep);
+    sink.add(new ConfigError(file, p.line, p.col, 'yaml-too-deep',
+      `YAML nests more than ${MAX_NESTING} levels deep here; config files need far fewer — flatten the structure`));
+    return undefined;
+  }
   const fast = fastParseYaml(text, options.positions);
   if (fast) return new FastYamlFile(file, text, fast);
   const lineCounter = new LineCounter();

@@ -140,8 +140,46 @@ function describeParseError(message: string): string {
   return `template syntax error: ${first.replace(/ - \d+:\d+$/, '')}`;
 }
 
+/** Block and sub-expression nesting allowed: real templates need a handful. */
+export const MAX_TEMPLATE_NESTING = 64;
+
+/**
+ * Where a template nests {{#blocks}} or (sub expressions) deeper than the limit, found by a
+ * plain scan before Handlebars parses anything: its parser and compiler recurse per level,
+ * and recursion that reaches the stack limit can abort the process.
+ */
+function excessiveNesting(source: string): { line: number; col: number } | undefined {
+  let depth = 0;
+  const re = /\{\{~?\s*([#^/]?)([^}]*)\}\}/g;
+  for (let m = re.exec(source); m; m = re.exec(source)) {
+    if (m[1] === '/') depth = Math.max(0, depth - 1);
+    else if (m[1] === '#' || m[1] === '^') depth++;
+    let parens = 0;
+    let max = 0;
+    for (const c of m[2]!) {
+      if (c === '(') max = Math.max(max, ++parens);
+      else if (c === ')') parens--;
+    }
+    if (depth + max > MAX_TEMPLATE_NESTING) {
+      let line = 1;
+      let lineStart = 0;
+      for (let i = 0; i < m.index; i++) if (source.charCodeAt(i) === 10) { line++; lineStart = i + 1; }
+      return { line, col: m.index - lineStart + 1 };
+    }
+  }
+  return undefined;
+}
+
 /** Parses and checks a template source. Never throws. */
 export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAnalysis {
+  const deep = excessiveNesting(source);
+  if (deep) {
+    return {
+      problems: [{ ...deep, code: 'template-too-complex', message: `the template nests blocks or (sub expressions) more than ${MAX_TEMPLATE_NESTING} levels deep here; flatten it` }],
+      warnings: [],
+      userAttributes: [],
+    };
+  }
   let ast: hbs.AST.Program;
   try {
     ast = Handlebars.parse(source);

@@ -140,3 +140,15 @@ test('property: on random documents the fast reader either agrees with yaml or g
   );
   assert.ok(accepted > 150, `only ${accepted} random documents were in the fast subset`);
 });
+
+test('the nesting pre-check accepts every real file and counts flow, items and indentation', async () => {
+  const { excessiveNesting } = await import('../../src/config/source.ts');
+  for (const f of [...yamlFiles('example-config'), ...yamlFiles('test/fixtures/configs')]) {
+    assert.equal(excessiveNesting(readFileSync(f, 'utf8')), undefined, f);
+  }
+  assert.equal(excessiveNesting('a: ' + '['.repeat(63)), undefined);
+  assert.equal(excessiveNesting('a: ' + '['.repeat(64)), 66);
+  assert.equal(excessiveNesting(`a: "${'['.repeat(100)}" # ${'{'.repeat(100)}`), undefined);
+  assert.equal(excessiveNesting('- '.repeat(63) + 'x'), undefined);
+  assert.equal(excessiveNesting('- '.repeat(64) + 'x'), 126);
+});

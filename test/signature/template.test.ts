@@ -122,5 +122,7 @@ test('warning: a user value that starts an href/src without the url helper', () 
 test('absurdly deep nesting is a clear error, not a crash', () => {
   const n = 5000;
   const problems = analyzeTemplate(`${'{{#if user.a}}'.repeat(n)}x${'{{/if}}'.repeat(n)}`, 'html').problems;
-  assert.deepEqual(problems.map((p) => p.code), ['template-too-complex']);
+  assert.deepEqual(problems.map((p) => `${p.line}:${p.col} ${p.code}`), ['1:897 template-too-complex']);
+  const parens = analyzeTemplate(`{{default ${'(default '.repeat(100)}user.a${')'.repeat(100)}}}`, 'html').problems;
+  assert.deepEqual(parens.map((p) => p.code), ['template-too-complex']);
 });
