@@ -96,7 +96,7 @@ export class Relay {
       disableReverseLookup: true,
       logger: false,
       onConnect: (session, cb) => this.onConnect(session, cb),
-      onMailFrom: (address, session, cb) => this.onMailFrom(address.address, session, cb),
+      onMailFrom: (_address, session, cb) => this.onMailFrom(session, cb),
       onRcptTo: (_address, session, cb) => this.onRcptTo(session, cb),
       onData: (stream, session, cb) => {
         this.inFlight++;
@@ -158,7 +158,7 @@ export class Relay {
     cb();
   }
 
-  private onMailFrom(sender: string, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+  private onMailFrom(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     if (!session.secure) {
       this.o.metrics.messages.inc({ outcome: 'rejected', reason: 'not-tls', tenant: '' });
       return cb(new RelayError(530, '5.7.0', 'Must issue a STARTTLS command first', 'not-tls'));
@@ -168,7 +168,6 @@ export class Relay {
     if (!snapshot) return cb(new RelayError(451, '4.3.0', 'No configuration loaded yet, try again later', 'config-unavailable'));
     // the message keeps this config generation from MAIL FROM to the final reply
     this.transactions.set(session.id, { snapshot });
-    void sender;
     cb();
   }
 
