@@ -239,6 +239,26 @@ describe('sigops relay (process): stopping', () => {
   });
 });
 
+describe('sigops relay (process): --allow-file', () => {
+  it('refuses sources outside the listed ranges, and will not start with an empty list', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigops-e2e-allow-'));
+    try {
+      await writeFile(join(dir, 'allow.txt'), '# Exchange Online only\nexchange-online\n10.20.0.0/16  # the admin network\n');
+      const relay = await startRelayProcess(['--config', join(PROJECT, 'example-config'), '--outbox', join(dir, 'outbox'), '--state', join(dir, 'state'), '--allow-file', join(dir, 'allow.txt')]);
+      try {
+        await assert.rejects(RawSmtp.open(relay.smtpPort), /554 5\.7\.1 Your address is not allowed/);
+      } finally {
+        relay.kill('SIGKILL');
+        await relay.exited;
+      }
+      await writeFile(join(dir, 'empty.txt'), '# nobody yet\n');
+      await assert.rejects(startRelayProcess(['--config', join(PROJECT, 'example-config'), '--outbox', join(dir, 'outbox'), '--allow-file', join(dir, 'empty.txt')]), /exited with 1/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sigops usage', () => {
   it('reports distinct senders per tenant and month in text, csv and json', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sigops-usage-'));

@@ -20,6 +20,7 @@ interface RelayCliOptions {
   deliverInsecureTls?: boolean;
   deliverTimeout: string;
   allow?: string;
+  allowFile?: string;
   state: string;
   drainTimeout: string;
 }
@@ -29,6 +30,19 @@ const seconds = (v: string, name: string): number => {
   if (!(n > 0)) throw new Error(`${name} must be a positive number of seconds`);
   return n * 1000;
 };
+
+function allowList(opts: RelayCliOptions): string[] | undefined {
+  const specs: string[] = [];
+  if (opts.allow) specs.push(opts.allow);
+  if (opts.allowFile) {
+    for (const line of readFileSync(opts.allowFile, 'utf8').split(/\r?\n/)) {
+      const spec = line.replace(/#.*/, '').trim();
+      if (spec) specs.push(spec);
+    }
+    if (specs.length === 0) throw new Error(`--allow-file ${opts.allowFile} lists no address: refusing to start with an empty allow-list`);
+  }
+  return specs.length > 0 ? specs : undefined;
+}
 
 export function registerRelay(program: Command): void {
   program
@@ -50,6 +64,7 @@ export function registerRelay(program: Command): void {
     .option('--deliver-insecure-tls', 'accept any next-hop certificate (testing only)')
     .option('--deliver-timeout <seconds>', 'next-hop connect/greeting/idle timeout', '60')
     .option('--allow <cidrs>', 'comma-separated source CIDRs allowed to connect; "exchange-online" = Microsoft\'s ranges')
+    .option('--allow-file <file>', 'allow-list file: one CIDR (or "exchange-online") per line, # comments')
     .option('--state <dir>', 'state directory (usage records)', '.sigops-state')
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long messages in flight may take to finish', '30')
     .action(async (opts: RelayCliOptions) => {
@@ -72,7 +87,7 @@ export function registerRelay(program: Command): void {
         deliverCa: opts.deliverCa ? readFileSync(opts.deliverCa) : undefined,
         deliverInsecureTls: opts.deliverInsecureTls,
         deliverTimeoutMs: seconds(opts.deliverTimeout, '--deliver-timeout'),
-        allow: opts.allow ? [opts.allow] : undefined,
+        allow: allowList(opts),
         stateDir: opts.state,
       }).catch((err: unknown) => {
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'relay did not start');
