@@ -60,7 +60,7 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Creden
 }
 
 export interface TokenProvider {
-  /** A bearer token for Exchange Online in this tenant (cached and renewed by msal). */
+  /** A bearer token for the provider's resource (Exchange Online by default) in this tenant (cached and renewed by msal). */
   getToken(tenantId: string): Promise<string>;
 }
 
@@ -69,6 +69,8 @@ export interface AuthOptions {
   readonly credentials: Credentials;
   /** Extra trusted CA (PEM) for the login endpoint; production uses the system store. */
   readonly ca?: string;
+  /** Resource to get tokens for (`<resource>/.default`). Default Exchange Online; `sigops directory sync` asks for Graph. */
+  readonly scope?: string;
 }
 
 /** The certificate file as msal wants it: SHA-256 and SHA-1 thumbprints (hex) and the private key. */
@@ -157,6 +159,7 @@ function toAuthenticationError(tenantId: string, err: unknown): Error {
 /** Token provider for app-only access (client credentials grant), one msal app per tenant. */
 export function createTokenProvider(options: AuthOptions): TokenProvider {
   const loginUrl = options.loginUrl ?? DEFAULT_LOGIN_URL;
+  const scope = options.scope ?? EXCHANGE_SCOPE;
   const apps = new Map<string, Promise<ConfidentialClientApplication>>();
   const cred = options.credentials;
   let certificate: Promise<ClientCertificate> | undefined;
@@ -184,7 +187,7 @@ export function createTokenProvider(options: AuthOptions): TokenProvider {
         app.catch(() => apps.delete(tenantId));
       }
       try {
-        const result = await (await app).acquireTokenByClientCredential({ scopes: [EXCHANGE_SCOPE] });
+        const result = await (await app).acquireTokenByClientCredential({ scopes: [scope] });
         if (!result?.accessToken) throw new AuthenticationError(tenantId, `no token returned for tenant ${tenantId}`);
         return result.accessToken;
       } catch (err) {

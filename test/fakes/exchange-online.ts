@@ -39,6 +39,9 @@ export type FakeRecord = Record<string, Json>;
 
 export const SYSTEM_MAILBOX_GUID = 'bb558c35-97f1-4cb9-8ff7-d53741dc928c';
 export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';
+/** Microsoft Graph's resource: the token endpoint also issues tokens for it (test/fakes/graph.ts checks them). */
+export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+const TOKEN_SCOPES = new Set([EXCHANGE_SCOPE, GRAPH_SCOPE]);
 const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** Makes a self-signed certificate with openssl (PEM key + cert), for TLS or client auth. */
@@ -296,7 +299,7 @@ export class FakeExchangeOnline {
   private readonly tlsKey: string;
   private readonly tenants = new Map<string, FakeTenant>();
   private readonly apps = new Map<string, FakeApp>();
-  private readonly tokens = new Map<string, { tenantId: string; clientId: string; expires: number; upn?: string }>();
+  private readonly tokens = new Map<string, { tenantId: string; clientId: string; expires: number; scope: string; upn?: string }>();
   private readonly deviceCodes = new Map<string, { tenantId: string; clientId: string; pending: number }>();
   private readonly githubKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   private throttleQueue: ThrottleOptions[] = [];
@@ -510,7 +513,8 @@ export class FakeExchangeOnline {
       return this.aadError(res, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`);
     }
     const scope = form.get('scope') ?? '';
-    if (!scope.split(' ').includes(EXCHANGE_SCOPE)) {
+    const resource = scope.split(' ').find((s) => TOKEN_SCOPES.has(s));
+    if (!resource) {
       log(false, 'AADSTS1002012');
       return this.aadError(res, 400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.`);
     }
@@ -536,13 +540,20 @@ export class FakeExchangeOnline {
       return this.aadError(res, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     }
     log(true);
-    send(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: this.issueToken(tenantId, clientId) });
+    send(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: this.issueToken(tenantId, clientId, undefined, resource) });
   }
 
-  private issueToken(tenantId: string, clientId: string, upn?: string): string {
+  private issueToken(tenantId: string, clientId: string, upn?: string, scope: string = EXCHANGE_SCOPE): string {
     const token = `fake.${randomBytes(24).toString('base64url')}`;
-    this.tokens.set(token, { tenantId, clientId, expires: Date.now() + 3_600_000, ...(upn ? { upn } : {}) });
+    this.tokens.set(token, { tenantId, clientId, expires: Date.now() + 3_600_000, scope, ...(upn ? { upn } : {}) });
     return token;
+  }
+
+  /** Who a bearer token was issued to and for which resource (scope), if this fake issued it and it is valid. */
+  tokenGrant(token: string): { tenantId: string; clientId: string; scope: string } | undefined {
+    const grant = this.tokens.get(token);
+    if (!grant || grant.expires < Date.now()) return undefined;
+    return { tenantId: grant.tenantId, clientId: grant.clientId, scope: grant.scope };
   }
 
   private checkAssertion(assertion: string, app: FakeApp, audience: string): { code: number; text: string } | undefined {
@@ -712,6 +723,7 @@ export class FakeExchangeOnline {
       return fail(401, 'Unauthorized', 'The access token is missing, invalid or expired.');
     }
     if (grant.tenantId !== tenantId) return fail(401, 'Unauthorized', `The access token was issued for another tenant (${grant.tenantId}).`);
+    if (grant.scope !== EXCHANGE_SCOPE) return fail(401, 'Unauthorized', 'The access token has an invalid audience.');
     // App-only tokens route by the tenant's system mailbox, delegated ones by the admin's own.
     const expectedAnchor = grant.upn ? `UPN:${grant.upn}` : `APP:SystemMailbox{${SYSTEM_MAILBOX_GUID}}@${tenantPath}`;
     if ((req.headers['x-anchormailbox'] ?? '') !== expectedAnchor) {

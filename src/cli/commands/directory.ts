@@ -1,12 +1,107 @@
-// PLACEHOLDER: replaced by the issue that builds `sigops directory`.
+// `sigops directory sync`: refreshes a graph tenant's directory snapshot from Microsoft Graph.
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { formatDiagnostics, loadConfigRepo } from '../../config/index.ts';
+import { DirectorySyncError, graphTokenProvider, syncGraphSnapshot, type SyncResult } from '../../directory/index.ts';
+import { credentialsFromEnv } from '../../exchange/index.ts';
 
 export function registerDirectory(program: Command): void {
-  program
-    .command('directory')
-    .description('(not built yet)')
-    .action(() => {
-      process.stderr.write('sigops directory: not built yet\n');
-      process.exitCode = 1;
+  const directory = program.command('directory').description("keep tenants' directory data (user attributes, groups) up to date");
+  directory
+    .command('sync')
+    .description("refresh a `directory.source: graph` tenant's snapshot from Microsoft Graph")
+    .option('-c, --config <dir>', 'path of the config repository', '.')
+    .requiredOption('-t, --tenant <slug>', 'the tenant to sync (its tenants/<slug>.yaml has directory.source: graph)')
+    .addHelpText(
+      'after',
+      `
+Reads the tenant's enabled users and the mail-enabled groups they belong to (nested groups
+included) and writes them, sorted, to the tenant's snapshot file (directory.snapshot, default
+directory/<slug>.graph.yaml). Nothing is written when nothing changed, so the git diff stays empty.
+
+Credentials come from the environment, as for plan/apply: SIGOPS_CLIENT_ID with
+SIGOPS_CLIENT_SECRET, SIGOPS_CLIENT_CERTIFICATE, or the GitHub Actions OIDC token. The app needs
+the Microsoft Graph application permissions User.Read.All and GroupMember.Read.All (admin consent).
+SIGOPS_GRAPH_URL and SIGOPS_LOGIN_URL override the Microsoft endpoints.
+
+Exit status: 0 synced (changed or not), 1 error.
+
+Example:
+  $ sigops directory sync --config . --tenant contoso && git diff --stat
+`,
+    )
+    .action(async (opts: { config: string; tenant: string }) => {
+      const root = resolve(opts.config);
+      try {
+        const loaded = await loadConfigRepo(root);
+        if (!loaded.ok) {
+          process.stderr.write(formatDiagnostics(loaded.errors, loaded.warnings, 'text', { root, cwd: process.cwd() }));
+          throw new DirectorySyncError('invalid-config', 'the config repository is invalid; fix the errors above first');
+        }
+        const { config } = loaded;
+        const tenant = config.tenants.find((t) => t.slug === opts.tenant);
+        if (!tenant) {
+          const known = config.tenants.map((t) => t.slug).join(', ') || '(none)';
+          throw new DirectorySyncError('unknown-tenant', `no tenant '${opts.tenant}' in ${root} (tenants: ${known})`);
+        }
+        if (tenant.directory.source !== 'graph') {
+          // syncGraphSnapshot refuses too; checked here before asking for credentials.
+          throw new DirectorySyncError(
+            'not-graph',
+            `tenant ${tenant.slug} has directory.source: file (${tenant.directory.file}); only graph tenants are synced`,
+            `Edit ${tenant.directory.file} directly, or set \`directory: { source: graph }\` in ${tenant.file} to keep a Graph snapshot.`,
+          );
+        }
+        const tokens = graphTokenProvider({
+          credentials: credentialsFromEnv(),
+          ...(process.env.SIGOPS_LOGIN_URL ? { loginUrl: process.env.SIGOPS_LOGIN_URL } : {}),
+        });
+        const result = await syncGraphSnapshot({
+          root,
+          tenant,
+          previous: config.directories.get(tenant.slug),
+          tokens,
+          ...(process.env.SIGOPS_GRAPH_URL ? { graphUrl: process.env.SIGOPS_GRAPH_URL } : {}),
+          validate: async (r) => {
+            const check = await loadConfigRepo(r);
+            return check.ok ? { ok: true } : { ok: false, errors: check.errors };
+          },
+        });
+        process.stdout.write(summary(tenant.slug, result));
+        process.exitCode = 0;
+      } catch (err) {
+        report(err);
+        process.exitCode = 1;
+      }
     });
+}
+
+function summary(slug: string, r: SyncResult): string {
+  const c = r.changes;
+  const lines = [
+    `${slug}: ${r.file}: ${r.users} users, ${r.groups} mail-enabled groups read; ` +
+      (r.written ? `${c.added.length} added, ${c.removed.length} removed, ${c.changed.length} changed` : 'no changes (file left as it was)'),
+  ];
+  if (r.written) {
+    for (const e of c.added) lines.push(`  + ${e}`);
+    for (const e of c.removed) lines.push(`  - ${e}`);
+    for (const x of c.changed) lines.push(`  ~ ${x.email} (${x.fields.join(', ')})`);
+  }
+  const s = r.skipped;
+  const left = [
+    s.noAddress ? `${s.noAddress} without an e-mail address` : '',
+    s.otherDomain ? `${s.otherDomain} with an address outside the tenant's domains` : '',
+    s.duplicate ? `${s.duplicate} duplicate addresses` : '',
+  ].filter(Boolean);
+  if (left.length) lines.push(`  skipped: ${left.join(', ')}`);
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `name [code]: message` and the advice, for our errors and the Exchange auth errors alike. */
+function report(err: unknown): void {
+  const e: Error & { code?: unknown; advice?: unknown } = err instanceof Error ? err : new Error(String(err));
+  const code = typeof e.code === 'string' ? ` [${e.code}]` : '';
+  process.stderr.write(`sigops directory sync: ${e.name}${code}: ${e.message}\n`);
+  if (typeof e.advice === 'string') process.stderr.write(`  advice: ${e.advice}\n`);
 }

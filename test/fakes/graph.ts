@@ -1,0 +1,286 @@
+// A fake of the Microsoft Graph v1.0 endpoints `sigops directory sync` reads, speaking Graph's
+// HTTP so the production client runs unchanged against it (SIGOPS_GRAPH_URL=http://127.0.0.1:P):
+//
+//   GET /v1.0/users?$select=…&$filter=accountEnabled eq true&$top=N
+//   GET /v1.0/groups?$select=…&$filter=mailEnabled eq true&$top=N
+//   GET /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user]?$select=…&$count=true
+//
+// Behaviour copied from Graph: bearer tokens checked against the Entra fake that issued them
+// (tenant and audience), Authorization_RequestDenied 403 without the application permission,
+// $top capped at 999 with @odata.nextLink paging ($skiptoken), 429/503 throttling with
+// Retry-After, Request_UnsupportedQuery for filters it does not support and for an OData cast
+// without ConsistencyLevel: eventual + $count=true, nested groups resolved by transitiveMembers,
+// hidden-membership groups refused without Member.Read.Hidden, only $select-ed properties returned.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+
+export type GraphPermission = 'User.Read.All' | 'GroupMember.Read.All';
+
+export interface FakeGraphUser {
+  readonly id?: string;
+  readonly accountEnabled?: boolean; // default true
+  readonly mail?: string | null;
+  readonly userPrincipalName: string;
+  readonly displayName?: string | null;
+  readonly givenName?: string | null;
+  readonly surname?: string | null;
+  readonly jobTitle?: string | null;
+  readonly department?: string | null;
+  readonly officeLocation?: string | null;
+  readonly businessPhones?: readonly string[];
+  readonly mobilePhone?: string | null;
+  readonly companyName?: string | null;
+  readonly streetAddress?: string | null;
+  readonly city?: string | null;
+  readonly state?: string | null;
+  readonly postalCode?: string | null;
+  readonly country?: string | null;
+}
+
+export interface FakeGraphGroup {
+  readonly id?: string;
+  readonly displayName: string;
+  readonly mail?: string | null;
+  readonly mailEnabled?: boolean; // default: mail is set
+  /** Direct members: user principal names or group display names. */
+  readonly members: readonly string[];
+  /** Membership hidden (HiddenMembership): members readable only with Member.Read.Hidden. */
+  readonly hiddenMembership?: boolean;
+}
+
+interface StoredUser extends FakeGraphUser {
+  readonly id: string;
+}
+interface StoredGroup extends FakeGraphGroup {
+  readonly id: string;
+}
+
+interface TenantData {
+  users: StoredUser[];
+  groups: StoredGroup[];
+  permissions: Set<GraphPermission>;
+}
+
+export interface GraphThrottle {
+  readonly status?: 429 | 503 | 504;
+  readonly retryAfterSeconds?: number;
+}
+
+export interface GraphRequestLog {
+  readonly method: string;
+  readonly path: string; // pathname + search
+  readonly status: number;
+  readonly consistencyLevel?: string;
+}
+
+/** Decides whether a bearer token is valid: from FakeExchangeOnline.tokenGrant. */
+export type TokenCheck = (token: string) => { tenantId: string; scope: string } | undefined;
+
+const GRAPH_AUDIENCE = 'https://graph.microsoft.com/.default';
+const MAX_TOP = 999;
+
+export class FakeGraph {
+  /** http://127.0.0.1:P — use as SIGOPS_GRAPH_URL. */
+  url = '';
+  readonly requests: GraphRequestLog[] = [];
+  /** Page size when the client asks for more (Graph's own pages may be smaller than $top). */
+  pageSize: number;
+  private readonly tenants = new Map<string, TenantData>();
+  private throttleQueue: GraphThrottle[] = [];
+  private server: Server | undefined;
+
+  constructor(
+    private readonly checkToken: TokenCheck,
+    options: { pageSize?: number } = {},
+  ) {
+    this.pageSize = options.pageSize ?? MAX_TOP;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => this.send(req, res, 500, { error: { code: 'InternalServerError', message: String(err) } }));
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  // ---- set-up ------------------------------------------------------------------------------
+
+  /** A tenant with its users and groups; by default the app holds both permissions. */
+  setTenant(tenantId: string, data: { users: readonly FakeGraphUser[]; groups?: readonly FakeGraphGroup[]; permissions?: readonly GraphPermission[] }): this {
+    this.tenants.set(tenantId.toLowerCase(), {
+      users: data.users.map((u) => ({ ...u, id: u.id ?? randomUUID() })),
+      groups: (data.groups ?? []).map((g) => ({ ...g, id: g.id ?? randomUUID() })),
+      permissions: new Set(data.permissions ?? ['User.Read.All', 'GroupMember.Read.All']),
+    });
+    return this;
+  }
+
+  setPermissions(tenantId: string, permissions: readonly GraphPermission[]): void {
+    this.tenant(tenantId).permissions = new Set(permissions);
+  }
+
+  /** Changes one user in place (by userPrincipalName). */
+  updateUser(tenantId: string, upn: string, change: Partial<FakeGraphUser>): void {
+    const t = this.tenant(tenantId);
+    const i = t.users.findIndex((u) => u.userPrincipalName === upn);
+    if (i < 0) throw new Error(`fake graph: no user ${upn}`);
+    t.users[i] = { ...t.users[i]!, ...change };
+  }
+
+  /** The next `count` requests are throttled. */
+  throttleNext(count: number, options: GraphThrottle = {}): void {
+    for (let i = 0; i < count; i++) this.throttleQueue.push(options);
+  }
+
+  private tenant(tenantId: string): TenantData {
+    const t = this.tenants.get(tenantId.toLowerCase());
+    if (!t) throw new Error(`fake graph: no tenant ${tenantId}`);
+    return t;
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------
+
+  private send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const cl = req.headers.consistencylevel;
+    this.requests.push({ method: req.method ?? '', path: req.url ?? '', status, ...(typeof cl === 'string' ? { consistencyLevel: cl } : {}) });
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'Content-Type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
+      'request-id': randomUUID(),
+      'client-request-id': randomUUID(),
+      ...headers,
+    });
+    res.end(text);
+  }
+
+  private error(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+    const date = new Date().toISOString().slice(0, 19);
+    this.send(req, res, status, { error: { code, message, innerError: { date, 'request-id': randomUUID(), 'client-request-id': randomUUID() } } }, headers);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Graph reads no body on GET; drain whatever came.
+    for await (const _ of req) void _;
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const throttle = this.throttleQueue.shift();
+    if (throttle) {
+      const status = throttle.status ?? 429;
+      const headers: Record<string, string> = throttle.retryAfterSeconds !== undefined ? { 'Retry-After': String(throttle.retryAfterSeconds) } : {};
+      return status === 429
+        ? this.error(req, res, 429, 'TooManyRequests', 'Too many requests, please retry after some time.', headers)
+        : this.error(req, res, status, 'serviceNotAvailable', 'The service is temporarily unavailable.', headers);
+    }
+    const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    const grant = this.checkToken(token);
+    if (!grant) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
+    if (grant.scope !== GRAPH_AUDIENCE) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+    const t = this.tenants.get(grant.tenantId);
+    if (!t) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid issuer.');
+    if (req.method !== 'GET') return this.error(req, res, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+
+    const path = url.pathname;
+    let m: RegExpExecArray | null;
+    if (path === '/v1.0/users') {
+      if (!t.permissions.has('User.Read.All')) return this.denied(req, res);
+      if (!this.filterOk(url, 'accountEnabled')) return this.unsupported(req, res);
+      const items = t.users.filter((u) => !this.wantsTrue(url) || u.accountEnabled !== false);
+      return this.page(req, res, url, items.map((u) => ({ ...u, accountEnabled: u.accountEnabled ?? true }) as unknown as Record<string, unknown>));
+    }
+    if (path === '/v1.0/groups') {
+      if (!t.permissions.has('GroupMember.Read.All')) return this.denied(req, res);
+      if (!this.filterOk(url, 'mailEnabled')) return this.unsupported(req, res);
+      const items = t.groups.filter((g) => !this.wantsTrue(url) || (g.mailEnabled ?? Boolean(g.mail)));
+      return this.page(req, res, url, items.map((g) => ({ id: g.id, displayName: g.displayName, mail: g.mail ?? null, mailEnabled: g.mailEnabled ?? Boolean(g.mail) })));
+    }
+    if ((m = /^\/v1\.0\/groups\/([^/]+)\/transitiveMembers(\/microsoft\.graph\.user)?$/.exec(path))) {
+      if (!t.permissions.has('GroupMember.Read.All')) return this.denied(req, res);
+      const cast = Boolean(m[2]);
+      if (cast && (req.headers.consistencylevel !== 'eventual' || url.searchParams.get('$count') !== 'true')) return this.unsupported(req, res);
+      const group = t.groups.find((g) => g.id === decodeURIComponent(m![1]!));
+      if (!group) return this.error(req, res, 404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`);
+      if (group.hiddenMembership) return this.denied(req, res);
+      const members = this.transitive(t, group);
+      const items = members.filter((x) => !cast || x.type === 'user').map((x) => ({ '@odata.type': `#microsoft.graph.${x.type}`, ...x.obj }));
+      return this.page(req, res, url, items, cast && url.searchParams.get('$count') === 'true' ? items.length : undefined);
+    }
+    this.error(req, res, 400, 'Request_BadRequest', `Invalid request: ${req.method} ${path}`);
+  }
+
+  private denied(req: IncomingMessage, res: ServerResponse): void {
+    this.error(req, res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+  }
+
+  private unsupported(req: IncomingMessage, res: ServerResponse): void {
+    this.error(req, res, 400, 'Request_UnsupportedQuery', 'Unsupported Query.');
+  }
+
+  /** No filter, or `<prop> eq true`: the only ones sigops uses (and Graph supports by default). */
+  private filterOk(url: URL, prop: string): boolean {
+    const f = url.searchParams.get('$filter');
+    return f === null || new RegExp(`^${prop} eq true$`).test(f.trim());
+  }
+
+  private wantsTrue(url: URL): boolean {
+    return url.searchParams.get('$filter') !== null;
+  }
+
+  /** Users and groups under a group, nested groups followed once each. */
+  private transitive(t: TenantData, group: StoredGroup): { type: 'user' | 'group'; obj: Record<string, unknown> }[] {
+    const out: { type: 'user' | 'group'; obj: Record<string, unknown> }[] = [];
+    const seen = new Set<string>([group.id]);
+    const queue = [group];
+    while (queue.length) {
+      const g = queue.shift()!;
+      for (const name of g.members) {
+        const user = t.users.find((u) => u.userPrincipalName === name);
+        if (user && !seen.has(user.id)) {
+          seen.add(user.id);
+          out.push({ type: 'user', obj: user as unknown as Record<string, unknown> });
+          continue;
+        }
+        const sub = t.groups.find((x) => x.displayName === name);
+        if (sub && !seen.has(sub.id)) {
+          seen.add(sub.id);
+          out.push({ type: 'group', obj: { id: sub.id, displayName: sub.displayName, mail: sub.mail ?? null } });
+          queue.push(sub);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One page of a collection, only the $select-ed properties, with @odata.nextLink. */
+  private page(req: IncomingMessage, res: ServerResponse, url: URL, items: Record<string, unknown>[], count?: number): void {
+    const top = Math.min(Number(url.searchParams.get('$top') ?? '100') || 100, MAX_TOP, this.pageSize);
+    const skip = Number(url.searchParams.get('$skiptoken') ?? '0');
+    const select = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const slice = items.slice(skip, skip + top).map((item) => {
+      if (!select) return item;
+      const out: Record<string, unknown> = {};
+      if (item['@odata.type']) out['@odata.type'] = item['@odata.type'];
+      // Graph returns every selected property, null when unset.
+      for (const k of select) out[k] = item[k] ?? (k === 'businessPhones' ? [] : null);
+      return out;
+    });
+    const body: Record<string, unknown> = { '@odata.context': `${this.url}/v1.0/$metadata#directoryObjects` };
+    if (count !== undefined) body['@odata.count'] = count;
+    if (skip + top < items.length) {
+      const next = new URL(url.pathname + url.search, this.url);
+      next.searchParams.set('$skiptoken', String(skip + top));
+      body['@odata.nextLink'] = next.href;
+    }
+    body.value = slice;
+    this.send(req, res, 200, body);
+  }
+}
