@@ -3,7 +3,7 @@
 // SIGOPS_CLIENT_*; the login fake's certificate trusted through NODE_EXTRA_CA_CERTS).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigRepo } from '../../src/config/index.ts';
 import { CONTOSO_ID, makeConfig, sigops, startGraphHarness, type GraphHarness } from './helpers.ts';
@@ -182,4 +182,15 @@ test('a file-source tenant and an unknown slug are refused before any request', 
   assert.match(missing.stderr, /required option '-t, --tenant <slug>'/);
   assert.equal(h.graph.requests.length, graphBefore);
   assert.equal(h.entra.fake.tokenRequests.length, tokensBefore);
+});
+
+test('a hand-broken snapshot makes the config invalid: the sync says so and how to recover, exit 1', async () => {
+  const root = makeConfig(h.dir, 'broken');
+  const snapshot = join(root, 'directory', 'contoso.graph.yaml');
+  writeFileSync(snapshot, 'users:\n  - email: not-an-address\n');
+  const r = await sync(root);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /directory\/contoso\.graph\.yaml:2:\d+/);
+  assert.match(r.stderr, /DirectorySyncError \[invalid-config\].*\n {2}advice: If the errors are in a Graph snapshot .*delete that file and run the sync again/);
+  assert.equal(readFileSync(snapshot, 'utf8'), 'users:\n  - email: not-an-address\n');
 });

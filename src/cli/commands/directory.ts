@@ -36,7 +36,11 @@ Example:
         const loaded = await loadConfigRepo(root);
         if (!loaded.ok) {
           process.stderr.write(formatDiagnostics(loaded.errors, loaded.warnings, 'text', { root, cwd: process.cwd() }));
-          throw new DirectorySyncError('invalid-config', 'the config repository is invalid; fix the errors above first');
+          throw new DirectorySyncError(
+            'invalid-config',
+            'the config repository is invalid; fix the errors above first',
+            'If the errors are in a Graph snapshot (edited by hand?), delete that file and run the sync again: it is rewritten from Graph.',
+          );
         }
         const { config } = loaded;
         const tenant = config.tenants.find((t) => t.slug === opts.tenant);
@@ -68,6 +72,7 @@ Example:
           },
         });
         process.stdout.write(summary(tenant.slug, result));
+        for (const w of result.warnings) process.stderr.write(`sigops directory sync: warning: ${w}\n`);
         process.exitCode = 0;
       } catch (err) {
         report(err);
@@ -89,12 +94,11 @@ function summary(slug: string, r: SyncResult): string {
   }
   const s = r.skipped;
   const left = [
-    s.noAddress ? `${s.noAddress} without an e-mail address` : '',
+    s.noAddress ? `${s.noAddress} without a usable e-mail address` : '',
     s.otherDomain ? `${s.otherDomain} with an address outside the tenant's domains` : '',
     s.duplicate ? `${s.duplicate} duplicate addresses` : '',
   ].filter(Boolean);
   if (left.length) lines.push(`  skipped: ${left.join(', ')}`);
-  for (const w of r.warnings) lines.push(`  warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }
 
