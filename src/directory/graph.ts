@@ -10,8 +10,8 @@
 // Listing groups and their members costs one request per group (page) instead of one per user
 // (transitiveMemberOf), and tenants have far fewer mail-enabled groups than users.
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, posix, relative, sep } from 'node:path';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { Directory, DirectoryUser, Tenant } from '../config/model.ts';
@@ -337,7 +337,9 @@ export function diffDirectories(before: Directory | undefined, after: Directory)
 
 /** Writes a file so readers (the relay's hot reload, git) see the old or the new text, never half. */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const tmp = join(dirname(path), `.${posix.basename(path.split(sep).join('/'))}.${randomBytes(6).toString('hex')}.tmp`);
+  // Same directory as the target, so the rename never crosses file systems.
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  await mkdir(dirname(path), { recursive: true });
   try {
     await writeFile(tmp, content, { encoding: 'utf8', flag: 'wx' });
     await rename(tmp, path);

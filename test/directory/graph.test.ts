@@ -230,6 +230,15 @@ test('syncGraphSnapshot keeps the editor line of an existing snapshot and puts t
   assert.ok(readFileSync(join(fresh, 'directory', 'contoso.graph.yaml'), 'utf8').startsWith('# yaml-language-server: $schema=../schemas/directory.schema.json\n'));
 });
 
+test('syncGraphSnapshot creates the folder of a snapshot path that does not exist yet', async () => {
+  const root = join(h.dir, 'sync-nested');
+  const t = makeTenant('contoso', CONTOSO_ID, { domains: ['contoso.com'], directory: { source: 'graph', snapshot: 'directory/graph/contoso.yaml' } });
+  const r = await syncGraphSnapshot({ root, tenant: t, previous: undefined, tokens: graphTokens(), graphUrl: h.graph.url, validate: async () => ({ ok: true }) });
+  assert.equal(r.file, 'directory/graph/contoso.yaml');
+  assert.equal(r.users, 3, 'contoso.co.uk is not a domain of this tenant');
+  assert.deepEqual(readdirSync(join(root, 'directory', 'graph')), ['contoso.yaml']);
+});
+
 test('syncGraphSnapshot refuses a file-source tenant', async () => {
   const t = makeTenant('fabrikam', FABRIKAM_ID);
   const err = await syncGraphSnapshot({ root: h.dir, tenant: t, previous: undefined, tokens: graphTokens(), graphUrl: h.graph.url, validate: async () => ({ ok: true }) }).catch((e: unknown) => e);
