@@ -22,6 +22,7 @@ import {
 } from '../../src/directory/index.ts';
 import { createTokenProvider } from '../../src/exchange/index.ts';
 import { tenant as makeTenant } from '../exchange/helpers.ts';
+import { writeClientCertificate } from '../fakes/exchange-online.ts';
 import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, USERS, startGraphHarness, type GraphHarness } from './helpers.ts';
 
 let h: GraphHarness;
@@ -68,6 +69,22 @@ test('tokens: the Graph provider asks Entra for graph.microsoft.com/.default; an
   assert.equal(err.status, 401);
   assert.match(err.message, /Invalid audience/);
   assert.match(err.advice, /User\.Read\.All and GroupMember\.Read\.All/);
+});
+
+test('tokens: certificate and GitHub OIDC credentials get Graph tokens through the same provider', async () => {
+  const { path, cert } = writeClientCertificate(h.dir);
+  h.entra.fake.registerApp({ clientId: 'graph-cert-app', certificates: [cert] });
+  h.entra.fake.registerApp({ clientId: 'graph-gh-app', federatedSubjects: [h.entra.fake.githubSubject] });
+  const opts = { loginUrl: h.entra.fake.loginUrl, ca: h.entra.fake.caCert };
+  const byCert = await graphTokenProvider({ ...opts, credentials: { kind: 'certificate', clientId: 'graph-cert-app', certificatePath: path } }).getToken(CONTOSO_ID);
+  assert.equal(h.entra.fake.tokenGrant(byCert)?.scope, 'https://graph.microsoft.com/.default');
+  const byOidc = await graphTokenProvider({
+    ...opts,
+    credentials: { kind: 'github-oidc', clientId: 'graph-gh-app', requestUrl: h.entra.fake.githubOidcUrl, requestToken: h.entra.fake.githubRequestToken },
+  }).getToken(CONTOSO_ID);
+  assert.deepEqual(h.entra.fake.tokenGrant(byOidc), { tenantId: CONTOSO_ID, clientId: 'graph-gh-app', scope: 'https://graph.microsoft.com/.default' });
+  const users = await new GraphClient({ tenantId: CONTOSO_ID, tokens: { getToken: async () => byOidc }, graphUrl: h.graph.url }).list('/v1.0/users?$select=id');
+  assert.equal(users.length, USERS.length);
 });
 
 test('users and groups map to directory users: lower-case addresses, first business phone, nested groups, skips counted', async () => {
