@@ -52,7 +52,8 @@ const ALTERMIME_PASSES = arg('--altermime-passes', 3);
 const tmp = mkdtempSync(join(tmpdir(), 'sigops-bench-sign-'));
 
 // ---- the corpus mix ---------------------------------------------------------------------------
-const dirs = ['/work/shared/corpus/mailparser', '/work/shared/corpus/mimekit', '/work/shared/corpus/talon-replies', join(ROOT, 'test', 'fixtures', 'mail')].filter(existsSync);
+const CORPUS = process.env.SIGOPS_CORPUS ?? join(ROOT, '..', 'shared', 'corpus');
+const dirs = [join(CORPUS, 'mailparser'), join(CORPUS, 'mimekit'), join(CORPUS, 'talon-replies'), join(ROOT, 'test', 'fixtures', 'mail')].filter(existsSync);
 const files = dirs.flatMap((d) => readdirSync(d).filter((f) => /\.(eml|txt)$/.test(f)).map((f) => join(d, f)));
 const messages = files.map((f) => ({ file: f, data: readFileSync(f) }));
 const totalBytes = messages.reduce((n, m) => n + m.data.length, 0);

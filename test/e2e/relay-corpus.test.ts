@@ -12,8 +12,9 @@ import { silentLogger } from '../../src/log/index.ts';
 import { PolicyStore, Relay, RelayMetrics, SmtpDelivery } from '../../src/relay/index.ts';
 import { startNextHop, testCertificate, type NextHop } from '../fakes/next-hop.ts';
 import { PROJECT } from './relay-process.ts';
+import { CORPUS_DIR } from '../corpus.ts';
 
-const CORPUS = join(PROJECT, '..', 'shared', 'corpus');
+const CORPUS = CORPUS_DIR;
 const CONTOSO = '7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10';
 
 function corpusFiles(): string[] {

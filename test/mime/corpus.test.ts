@@ -9,8 +9,9 @@ import { loadConfigRepo } from '../../src/config/index.ts';
 import { offlineChooser, type ChooseFn } from '../../src/mime/index.ts';
 import { compilePolicy } from '../../src/policy/index.ts';
 import { sign, verifyOutput } from './helpers.ts';
+import { CORPUS_DIR } from '../corpus.ts';
 
-const CORPUS = '/work/shared/corpus';
+const CORPUS = CORPUS_DIR;
 const files = ['mailparser', 'mimekit', 'talon-replies'].flatMap((d) =>
   readdirSync(join(CORPUS, d))
     .filter((f) => f !== 'LICENSE' && !f.endsWith('.md'))

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sign, verifyOutput } from './helpers.ts';
+import { CORPUS_DIR } from '../corpus.ts';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'mail');
-const TALON = '/work/shared/corpus/talon-replies';
+const TALON = join(CORPUS_DIR, 'talon-replies');
 
 interface Expect {
   /** What the original HTML/text continues with right where the block went (the quote). */

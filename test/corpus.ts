@@ -1,0 +1,15 @@
+// Where the shared corpus of real messages lives: `../shared/corpus` beside the project
+// checkout (as on developer machines and in CI), or SIGOPS_CORPUS. Tests fail loudly when it
+// is missing rather than silently testing nothing.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PROJECT_ROOT = join(import.meta.dirname, '..');
+
+export const CORPUS_DIR: string = (() => {
+  const dir = process.env.SIGOPS_CORPUS ?? join(PROJECT_ROOT, '..', 'shared', 'corpus');
+  if (!existsSync(dir)) {
+    throw new Error(`the shared corpus is missing at ${dir}: check out shared/ beside the project or set SIGOPS_CORPUS`);
+  }
+  return dir;
+})();
