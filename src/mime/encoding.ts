@@ -69,13 +69,20 @@ const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
 const QP_SAFE = new Uint8Array(256);
 for (let c = 33; c <= 126; c++) if (c !== 61) QP_SAFE[c] = 1;
 
+/** Bytes a quoted-printable line may carry as themselves, except as the line's last byte: QP_SAFE plus space and tab. */
+const QP_LITERAL = new Uint8Array(256);
+for (let c = 0; c < 256; c++) QP_LITERAL[c] = QP_SAFE[c] === 1 || c === 0x20 || c === 0x09 ? 1 : 0;
+
 /**
  * Encodes text as quoted-printable with hard line breaks kept as `eol` and soft breaks so no
- * encoded line is longer than 76 characters. Works on bytes (a 10 MB part must not become
- * millions of small strings).
+ * encoded line is longer than 76 characters. Works on bytes into one preallocated buffer (a
+ * 10 MB part must not become millions of small strings or native calls).
  */
 export function encodeQuotedPrintable(data: Buffer, eol: string): Buffer {
   const e = Buffer.from(eol, 'latin1');
+  if (e.length < 1 || e.length > 2) return encodeQuotedPrintableGeneric(data, e, eol === '\r\n');
+  const e0 = e[0]!;
+  const e1 = e.length === 2 ? e[1]! : -1;
   const crlfMessage = eol === '\r\n';
   // mostly-ASCII text grows a little; the buffer grows when a line could not fit
   let out = Buffer.allocUnsafe(Math.ceil(data.length * 1.2) + 256);
@@ -97,12 +104,101 @@ export function encodeQuotedPrintable(data: Buffer, eol: string): Buffer {
     const crlf = !last && end > start && data[end - 1] === CR;
     if (crlf) end--;
     if (last) {
-      o = encodeQpLine(data, start, end, false, out, o, e);
+      o = qpLine(data, start, end, false, out, o, e0, e1);
       break;
     }
     // a hard break decodes to the message's own line ending; when the decoded text used the
     // other one, the difference is spelled out (=0D, or =0A plus a soft break) so the decoded
     // bytes stay exactly as they were
+    if (crlf === crlfMessage) {
+      o = qpLine(data, start, end, false, out, o, e0, e1);
+    } else if (crlf) {
+      o = qpLine(data, start, end + 1, false, out, o, e0, e1);
+    } else {
+      o = qpLine(data, start, nl + 1, true, out, o, e0, e1);
+      out[o++] = 61;
+    }
+    out[o++] = e0;
+    if (e1 >= 0) out[o++] = e1;
+    start = nl + 1;
+    if (start === n) break;
+  }
+  return out.subarray(0, o);
+}
+
+/**
+ * One line: every byte but the last may use columns up to 75 (a soft break "=" is the 76th);
+ * the last may use the 76th itself unless a soft break follows it. Space and tab are literal
+ * except as the last byte.
+ */
+function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, out: Buffer, o: number, e0: number, e1: number): number {
+  if (end <= start) return o;
+  let col = 0;
+  const lastAt = end - 1;
+  for (let i = start; i < lastAt; i++) {
+    const c = data[i]!;
+    if (QP_LITERAL[c] === 1) {
+      if (col >= 75) {
+        out[o++] = 61;
+        out[o++] = e0;
+        if (e1 >= 0) out[o++] = e1;
+        col = 0;
+      }
+      out[o++] = c;
+      col++;
+    } else {
+      if (col > 72) {
+        out[o++] = 61;
+        out[o++] = e0;
+        if (e1 >= 0) out[o++] = e1;
+        col = 0;
+      }
+      out[o++] = 61;
+      out[o++] = HEX[c >> 4]!;
+      out[o++] = HEX[c & 15]!;
+      col += 3;
+    }
+  }
+  const c = data[lastAt]!;
+  const literal = QP_SAFE[c] === 1;
+  const limit = softAfter ? 75 : 76;
+  if (col + (literal ? 1 : 3) > limit) {
+    out[o++] = 61;
+    out[o++] = e0;
+    if (e1 >= 0) out[o++] = e1;
+  }
+  if (literal) out[o++] = c;
+  else {
+    out[o++] = 61;
+    out[o++] = HEX[c >> 4]!;
+    out[o++] = HEX[c & 15]!;
+  }
+  return o;
+}
+
+/** The general form, for a line ending other than CRLF or LF (never used by the engine itself). */
+function encodeQuotedPrintableGeneric(data: Buffer, e: Buffer, crlfMessage: boolean): Buffer {
+  let out = Buffer.allocUnsafe(Math.ceil(data.length * 1.2) + 256);
+  let o = 0;
+  const n = data.length;
+  let start = 0;
+  for (;;) {
+    let nl = data.indexOf(LF, start);
+    const last = nl < 0;
+    if (last) nl = n;
+    const need = (nl - start + 1) * 3 + Math.ceil((nl - start + 1) / 25) * (1 + e.length) + 8;
+    if (out.length - o < need) {
+      const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + need));
+      out.copy(bigger, 0, 0, o);
+      out = bigger;
+    }
+    let end = nl;
+    const crlf = !last && end > start && data[end - 1] === CR;
+    if (crlf) end--;
+    if (last) {
+      o = encodeQpLine(data, start, end, false, out, o, e);
+      break;
+    }
     if (crlf === crlfMessage) {
       o = encodeQpLine(data, start, end, false, out, o, e);
     } else if (crlf) {
@@ -143,10 +239,23 @@ function encodeQpLine(data: Buffer, start: number, end: number, softAfter: boole
 }
 
 export function encodeBase64(data: Buffer, eol: string): string {
-  const b64 = data.toString('base64');
-  const parts: string[] = [];
-  for (let i = 0; i < b64.length; i += 76) parts.push(b64.slice(i, i + 76));
-  return parts.length === 0 ? '' : parts.join(eol) + eol;
+  return encodeBase64Buffer(data, eol).toString('latin1');
+}
+
+/** Base64 in lines of 76 characters, each ended by `eol`, straight into one buffer. */
+export function encodeBase64Buffer(data: Buffer, eol: string): Buffer {
+  if (data.length === 0) return Buffer.alloc(0);
+  const b64 = Buffer.from(data.toString('base64'), 'latin1');
+  const e = Buffer.from(eol, 'latin1');
+  const lines = Math.ceil(b64.length / 76);
+  const out = Buffer.allocUnsafe(b64.length + lines * e.length);
+  let o = 0;
+  for (let i = 0; i < b64.length; i += 76) {
+    const stop = Math.min(i + 76, b64.length);
+    for (let k = i; k < stop; k++) out[o++] = b64[k]!;
+    for (let k = 0; k < e.length; k++) out[o++] = e[k]!;
+  }
+  return out;
 }
 
 export function decodeBase64(data: Buffer): Buffer {

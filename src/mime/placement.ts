@@ -176,13 +176,41 @@ function bodyStart(html: string): number {
   return m ? m.index + m[0].length : 0;
 }
 
+const escapeRe = (s: string): string => s.replace(/[-\/\\^$*+?.()|[\]{}]/g, '\\$&');
+/** Needles that nearly every HTML document has early on: a plain search finds them at once. */
+const COMMON_NEEDLES = new Set(['--', '<b', '&gt;']);
+const COMMON_RE = new Map([...COMMON_NEEDLES].map((n) => [n, new RegExp(escapeRe(n), 'i')]));
+/**
+ * All the rare needles in one case-insensitive pass: a lower-cased copy of a 1 MB part and a
+ * dozen full scans for needles that are absent cost milliseconds on the event loop. (A marker's
+ * regex is case-insensitive too, so it cannot match where this finds its needle absent.)
+ */
+const RARE_RE = new RegExp(
+  [...new Set(HTML_MARKERS.flatMap((m) => m.needles))].filter((n) => !COMMON_NEEDLES.has(n)).map(escapeRe).join('|'),
+  'gi',
+);
+
+function presentNeedles(body: string): (needle: string) => boolean {
+  const rare = new Set<string>();
+  RARE_RE.lastIndex = 0;
+  for (let m = RARE_RE.exec(body); m; m = RARE_RE.exec(body)) rare.add(m[0].toLowerCase());
+  const common = new Map<string, boolean>();
+  return (n) => {
+    const re = COMMON_RE.get(n);
+    if (!re) return rare.has(n);
+    let found = common.get(n);
+    if (found === undefined) common.set(n, (found = re.test(body)));
+    return found;
+  };
+}
+
 export function findHtmlQuote(html: string): Hit | undefined {
   const start = bodyStart(html);
   const body = start > 0 ? html.slice(start) : html;
-  const lower = body.toLowerCase();
+  const has = presentNeedles(body);
   let best: Hit | undefined;
   for (const marker of HTML_MARKERS) {
-    if (!marker.needles.some((n) => lower.includes(n))) continue;
+    if (!marker.needles.some(has)) continue;
     const m = marker.re.exec(body);
     if (!m) continue;
     let at = marker.place(html, start + m.index, m);
@@ -332,12 +360,35 @@ export function placeInText(text: string, placement: Placement): Spot {
 export function textCarriesSignature(newest: string, signatureText: string): boolean {
   const first = signatureText.split(/\r?\n/).map((l) => l.trim()).find((l) => l !== '');
   if (first === undefined) return false;
-  const lines = newest.split(/\r?\n/);
-  for (let i = 0; i + 1 < lines.length; i++) {
-    if (lines[i] === '-- ' || lines[i] === '--') {
-      const next = lines.slice(i + 1).find((l) => l.trim() !== '');
-      if (next !== undefined && next.trim().replace(/^ /, '') === first) return true;
+  // Lines as newest.split(/\r?\n/) gives them, but only those starting with "--" are looked
+  // at: splitting a 1 MB part into lines costs more than the whole search.
+  const lineEnd = (nl: number, from: number): number => (nl > from && newest.charCodeAt(nl - 1) === 13 ? nl - 1 : nl);
+  let from = 0;
+  for (;;) {
+    const k = newest.indexOf('--', from);
+    if (k < 0) return false;
+    const nl = newest.indexOf('\n', k);
+    if (nl < 0) return false; // the last line has no line after it
+    from = nl + 1;
+    if (k > 0 && newest.charCodeAt(k - 1) !== 10) {
+      from = k + 1;
+      continue;
     }
+    const line = newest.slice(k, lineEnd(nl, k));
+    if (line !== '-- ' && line !== '--') continue;
+    // the next line that is not blank
+    let p = nl + 1;
+    let next: string | undefined;
+    for (;;) {
+      const n2 = newest.indexOf('\n', p);
+      const l = newest.slice(p, n2 < 0 ? newest.length : lineEnd(n2, p));
+      if (l.trim() !== '') {
+        next = l;
+        break;
+      }
+      if (n2 < 0) break;
+      p = n2 + 1;
+    }
+    if (next !== undefined && next.trim().replace(/^ /, '') === first) return true;
   }
-  return false;
 }

@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Placement } from '../config/model.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
-import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64, encodeQuotedPrintable, utf8Codec, type Codec } from './encoding.ts';
+import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, utf8Codec, type Codec } from './encoding.ts';
 import { setHeaderField, withCharset, type ContentType } from './headers.ts';
 import { htmlCarriesSignature, placeInHtml, placeInText, textCarriesSignature, type Spot } from './placement.ts';
 
@@ -195,7 +195,7 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
       notes.push(`transfer encoding ${part.transferEncoding} -> quoted-printable`);
     }
   }
-  if (cte === 'base64') encoded = Buffer.from(encodeBase64(newDecoded, rawEol), 'latin1');
+  if (cte === 'base64') encoded = encodeBase64Buffer(newDecoded, rawEol);
   else if (cte === 'quoted-printable') encoded = encodeQuotedPrintable(newDecoded, rawEol);
   else encoded = newDecoded;
   // base64 output already ends with a line break; don't double it before the boundary

@@ -1,6 +1,5 @@
 // signMessage: the one entry point the relay and `sigops sign` share.
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { HeaderBlock, parseContentType, parseHeaderFields } from './headers.ts';
 import { structuralReason, Walker, type Limits } from './engine.ts';
 import type { ChooseFn, MessageHeaders, PassReason, SignOptions, SignOutcome, SigningChoice } from './types.ts';
@@ -78,6 +77,102 @@ function headerReason(headers: MessageHeaders): { reason: PassReason; detail?: s
   return undefined;
 }
 
+/** Small output pieces (boundary lines, part headers) are joined up to this size before writing. */
+const COALESCE = 64 * 1024;
+
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+/**
+ * Writes to the output with backpressure, as stream.pipeline would, without its per-call
+ * AbortController and eos bookkeeping (measurable per message on the relay's hot path). Errors
+ * and a premature close of the output reject the pending write or end.
+ */
+class OutputSink {
+  private err: Error | undefined;
+  private finished = false;
+  private wake: (() => void) | undefined;
+  private readonly onError = (e: Error): void => {
+    this.err ??= e;
+    this.notify();
+  };
+  private readonly onClose = (): void => {
+    if (!this.finished) this.err ??= prematureClose();
+    this.notify();
+  };
+  private readonly onFinish = (): void => {
+    this.finished = true;
+    this.notify();
+  };
+  private readonly onDrain = (): void => this.notify();
+
+  constructor(private readonly w: Writable) {
+    w.on('error', this.onError);
+    w.on('close', this.onClose);
+    w.on('finish', this.onFinish);
+    w.on('drain', this.onDrain);
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private check(): void {
+    if (this.err) throw this.err;
+    if (this.w.destroyed || this.w.writableEnded) throw prematureClose();
+  }
+
+  private wait(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private async write(b: Buffer): Promise<void> {
+    this.check();
+    if (!this.w.write(b)) {
+      while (this.w.writableNeedDrain && !this.err && !this.w.destroyed) await this.wait();
+      this.check();
+    }
+  }
+
+  /** Writes the pieces in order, joining runs of small ones (fewer writes downstream). */
+  async writeAll(bufs: readonly Buffer[]): Promise<void> {
+    let run: Buffer[] = [];
+    let runLen = 0;
+    for (const b of bufs) {
+      if (b.length === 0) continue;
+      if (runLen + b.length > COALESCE && run.length > 0) {
+        await this.write(run.length === 1 ? run[0]! : Buffer.concat(run, runLen));
+        run = [];
+        runLen = 0;
+      }
+      if (b.length >= COALESCE) {
+        await this.write(b);
+        continue;
+      }
+      run.push(b);
+      runLen += b.length;
+    }
+    if (run.length > 0) await this.write(run.length === 1 ? run[0]! : Buffer.concat(run, runLen));
+  }
+
+  async end(): Promise<void> {
+    this.check();
+    this.w.end();
+    while (!this.finished && !this.err) await this.wait();
+    if (this.err) throw this.err;
+  }
+
+  dispose(): void {
+    this.w.removeListener('error', this.onError);
+    this.w.removeListener('close', this.onClose);
+    this.w.removeListener('finish', this.onFinish);
+    this.w.removeListener('drain', this.onDrain);
+  }
+}
+
 async function drain(next: Next): Promise<void> {
   try {
     while ((await next()) !== undefined) {
@@ -144,13 +239,14 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
     walker.startBody(headers, head.block, head.separator);
   }
 
-  async function* produce(): AsyncGenerator<Buffer> {
+  const sink = new OutputSink(output);
+  try {
     if (head.rest.length > 0) walker.push(head.rest);
     for (;;) {
       if (walker.out.length > 0) {
         const out = walker.out;
         walker.out = [];
-        for (const b of out) if (b.length > 0) yield b;
+        await sink.writeAll(out);
       }
       const chunk = await next();
       if (chunk === undefined) break;
@@ -159,14 +255,15 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
     walker.end();
     const out = walker.out;
     walker.out = [];
-    for (const b of out) if (b.length > 0) yield b;
-  }
-
-  try {
-    await pipeline(produce(), output);
+    await sink.writeAll(out);
+    await sink.end();
   } catch (err) {
+    // as stream.pipeline does: the output never sees an end, it is destroyed with the error
+    if (!output.destroyed) output.destroy(err instanceof Error ? err : new Error(String(err)));
+    sink.dispose();
     await drain(next);
     throw err;
   }
+  sink.dispose();
   return walker.outcome ?? { signed: false, reason: 'no-text-part' };
 }
