@@ -136,6 +136,17 @@ function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, ou
   let col = 0;
   const lastAt = end - 1;
   for (let i = start; i < lastAt; i++) {
+    // a run of bytes that go out as themselves, up to the soft-break column: one native copy
+    let j = i;
+    const stop = Math.min(lastAt, i + 75 - col);
+    while (j < stop && QP_LITERAL[data[j]!] === 1) j++;
+    if (j > i) {
+      if (j - i >= 16) o += data.copy(out, o, i, j);
+      else for (let k = i; k < j; k++) out[o++] = data[k]!;
+      col += j - i;
+      i = j - 1;
+      continue;
+    }
     const c = data[i]!;
     if (QP_LITERAL[c] === 1) {
       if (col >= 75) {
@@ -385,4 +396,4 @@ export function codecFor(label: string | undefined): Codec | undefined {
   };
 }
 
-export { utf8 as utf8Codec };
+export { utf8 as utf8Codec, asciiTransparent as asciiTransparentCodec };

@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Placement } from '../config/model.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
-import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, utf8Codec, type Codec } from './encoding.ts';
+import { asciiTransparentCodec, codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, utf8Codec, type Codec } from './encoding.ts';
 import { setHeaderField, withCharset, type ContentType } from './headers.ts';
 import { htmlCarriesSignature, placeInHtml, placeInText, textCarriesSignature, type Spot } from './placement.ts';
 
@@ -116,6 +116,12 @@ export function textInsertion(text: string, index: number, blocks: RenderedBlock
   return `${lead}-- ${eol}${lines.join(eol)}${eol}${trail}`;
 }
 
+/** Byte length of text[0, index) re-encoded, when the decoded bytes start with exactly that; else -1. */
+function samePrefixLength(codec: Codec, text: string, index: number, decoded: Buffer): number {
+  const prefix = codec.encode(text.slice(0, index));
+  return decoded.subarray(0, prefix.length).equals(prefix) ? prefix.length : -1;
+}
+
 export interface Rewritten {
   header: Buffer;
   body: Buffer;
@@ -159,9 +165,11 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
   let insertedBytes: Buffer;
   if (codec.canEncode(insertion)) {
     insertedBytes = codec.encode(insertion);
-    const prefix = codec.encode(text.slice(0, spot.index));
-    if (decoded.subarray(0, prefix.length).equals(prefix)) {
-      newDecoded = Buffer.concat([decoded.subarray(0, prefix.length), insertedBytes, decoded.subarray(prefix.length)]);
+    // the byte-transparent us-ascii codec maps string index to byte offset one to one: no need
+    // to encode (and compare) a copy of everything before the insertion point
+    const prefixLength = codec === asciiTransparentCodec ? spot.index : samePrefixLength(codec, text, spot.index, decoded);
+    if (prefixLength >= 0) {
+      newDecoded = Buffer.concat([decoded.subarray(0, prefixLength), insertedBytes, decoded.subarray(prefixLength)]);
     } else if (codec.decode(codec.encode(text)) === text) {
       newDecoded = codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
       notes.push('re-encoded text');
@@ -210,5 +218,5 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
   let header = part.header;
   if (charset) header = setHeaderField(header, 'Content-Type', withCharset(part.contentTypeRaw, charset), rawEol);
   if (cte !== part.transferEncoding) header = setHeaderField(header, 'Content-Transfer-Encoding', cte, rawEol);
-  return { header, body: Buffer.concat([encoded, tail]), notes };
+  return { header, body: tail.length > 0 ? Buffer.concat([encoded, tail]) : encoded, notes };
 }
