@@ -48,12 +48,11 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
     } else if (c === 0x20 || c === 0x09) {
       let j = i;
       while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
+      // (a byte loop: Buffer#copy makes a typed-array view per call, garbage on every space)
       if (j < n && src[j] !== LF && !(src[j] === CR && src[j + 1] === LF)) {
-        src.copy(out, o, i, j);
-        o += j - i;
+        for (let k = i; k < j; k++) out[o++] = src[k]!;
       } else if (j >= n) {
-        src.copy(out, o, i, j); // trailing space at the very end is content, not padding
-        o += j - i;
+        for (let k = i; k < j; k++) out[o++] = src[k]!; // trailing space at the very end is content, not padding
       }
       i = j;
     } else {
@@ -136,19 +135,24 @@ function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, ou
   let col = 0;
   const lastAt = end - 1;
   for (let i = start; i < lastAt; i++) {
-    // a run of bytes that go out as themselves, up to the soft-break column: one native copy
+    // a run of bytes that go out as themselves, up to the soft-break column, in a tight loop
+    // (no Buffer#copy: it makes a typed-array view per call)
     let j = i;
     const stop = Math.min(lastAt, i + 75 - col);
-    while (j < stop && QP_LITERAL[data[j]!] === 1) j++;
+    while (j < stop) {
+      const b = data[j]!;
+      if (QP_LITERAL[b] !== 1) break;
+      out[o++] = b;
+      j++;
+    }
     if (j > i) {
-      if (j - i >= 16) o += data.copy(out, o, i, j);
-      else for (let k = i; k < j; k++) out[o++] = data[k]!;
       col += j - i;
       i = j - 1;
       continue;
     }
     const c = data[i]!;
     if (QP_LITERAL[c] === 1) {
+      // only reached at column 75: the run above stops there
       if (col >= 75) {
         out[o++] = 61;
         out[o++] = e0;

@@ -118,6 +118,12 @@ export function textInsertion(text: string, index: number, blocks: RenderedBlock
 
 /** Byte length of text[0, index) re-encoded, when the decoded bytes start with exactly that; else -1. */
 function samePrefixLength(codec: Codec, text: string, index: number, decoded: Buffer): number {
+  // valid UTF-8 decodes and re-encodes to the same bytes: only the length is needed (unless the
+  // index falls inside a surrogate pair, which the general comparison below rejects)
+  if (codec === utf8Codec && isUtf8(decoded)) {
+    const hi = index > 0 ? text.charCodeAt(index - 1) : 0;
+    if (hi < 0xd800 || hi > 0xdbff) return Buffer.byteLength(text.slice(0, index), 'utf8');
+  }
   const prefix = codec.encode(text.slice(0, index));
   return decoded.subarray(0, prefix.length).equals(prefix) ? prefix.length : -1;
 }
