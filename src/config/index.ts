@@ -10,10 +10,9 @@ import { ConfigError, ConfigInvalidError, ConfigWarning, compareDiagnostics, typ
 import {
   MAX_DIRECTORY_BYTES, MAX_FILE_BYTES, parseYaml, readTextFile, type Sink, type YamlFile,
 } from './source.ts';
-import { SCHEMA_DIR, validateSchema } from './schema.ts';
+import { SCHEMAS, validateSchema } from './schema.ts';
 import { analyzeTemplate, closestName, type TemplateVariable } from '../signature/index.ts';
 import { directoryFromData, type DirectoryFileData } from '../directory/index.ts';
-import { readFileSync } from 'node:fs';
 
 export * from './errors.ts';
 export type * from './model.ts';
@@ -37,7 +36,7 @@ const ROLES = ['signature', 'banner', 'disclaimer'] as const;
 
 /** Attributes the directory schema documents: always valid in rule conditions. */
 const STANDARD_ATTRIBUTES: readonly string[] = (() => {
-  const schema = JSON.parse(readFileSync(`${SCHEMA_DIR}directory.schema.json`, 'utf8')) as {
+  const schema = SCHEMAS.directory as {
     $defs: { user: { properties: Record<string, unknown> } };
   };
   return Object.keys(schema.$defs.user.properties).filter((k) => k !== 'memberOf');

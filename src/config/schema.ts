@@ -1,22 +1,28 @@
 // JSON Schema validation of config files (schemas/*.schema.json, draft 2020-12), with ajv's
 // errors turned into messages that say what to fix and point at the offending YAML node.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { ConfigError } from './errors.ts';
 import { pointerSegments, type Sink, type YamlFile } from './source.ts';
 import { closestName } from '../signature/template.ts';
+// Imported, not read from disk, so the bundled GitHub Action carries them inside its one file.
+import tenantSchema from '../../schemas/tenant.schema.json' with { type: 'json' };
+import directorySchema from '../../schemas/directory.schema.json' with { type: 'json' };
 
 // ajv-formats is CommonJS with `exports.default`.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule.default;
 
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
-
 export type SchemaName = 'tenant' | 'directory';
 
+/** The JSON Schemas of schemas/, as data. */
+export const SCHEMAS: Readonly<Record<SchemaName, Record<string, unknown>>> = {
+  tenant: tenantSchema as Record<string, unknown>,
+  directory: directorySchema as Record<string, unknown>,
+};
+
 function loadSchema(name: SchemaName): Record<string, unknown> {
-  return JSON.parse(readFileSync(`${SCHEMA_DIR}${name}.schema.json`, 'utf8')) as Record<string, unknown>;
+  // ajv annotates what it compiles; give it a copy so SCHEMAS stays pristine
+  return structuredClone(SCHEMAS[name]);
 }
 
 let validators: Record<SchemaName, ValidateFunction> | undefined;
