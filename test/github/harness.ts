@@ -45,8 +45,7 @@ export function createSandbox(configSource = 'example-config'): ActionSandbox {
   mkdirSync(join(action, 'github-action/dist'), { recursive: true });
   cpSync('github-action/dist/index.mjs', join(action, 'github-action/dist/index.mjs'));
   cpSync('github-action/action.yml', join(action, 'github-action/action.yml'));
-  // The action's checkout holds the whole sigops repository; the loader reads its JSON Schemas.
-  cpSync('schemas', join(action, 'schemas'), { recursive: true });
+  // Only the bundle and action.yml: the JSON Schemas and every dependency are inside the bundle.
   const workspace = join(dir, 'workspace');
   const configDir = join(workspace, 'config');
   cpSync(configSource, configDir, { recursive: true, filter: (src) => !src.includes('.github') });
