@@ -12,7 +12,13 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/**
+ * Covers what apply would do and the live state it starts from. Left out: the notices (advice
+ * to the reader) and the commit that deleted a pending-prune tenant, which a squash merge of
+ * the reviewed pull request rewrites although nothing about the tenant changed.
+ */
 export function planChecksum(plan: Omit<Plan, 'checksum'> | Plan): string {
-  const { checksum: _ignored, ...rest } = plan as Plan;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+  const { checksum: _ignored, notices: _notices, pendingPrune, ...rest } = plan as Plan;
+  const prune = pendingPrune.map(({ deletedIn: _commit, ...tenant }) => tenant);
+  return createHash('sha256').update(canonicalJson({ ...rest, pendingPrune: prune })).digest('hex');
 }

@@ -130,3 +130,19 @@ test('markdown stays under the size limit: tenant details are left out, the tabl
   assert.ok(small.includes(plan.checksum));
   assert.doesNotMatch(renderPlan(plan, 'markdown'), /left out/);
 });
+
+test('the checksum ignores notices and the commit that deleted a pending-prune tenant, but not the tenant itself', () => {
+  const base = {
+    version: 1 as const,
+    prune: false,
+    tenants: [],
+    pendingPrune: [{ slug: 'old', tenantId: '11111111-1111-4111-8111-111111111111', name: 'Old', deletedIn: 'aaaaaaa' }],
+    safety: { tenantsChangingExisting: [], limit: 1, needsForce: false },
+    notices: [],
+  };
+  const squashed = { ...base, pendingPrune: [{ ...base.pendingPrune[0]!, deletedIn: 'bbbbbbb' }], notices: ['shallow clone'] };
+  assert.equal(planChecksum(squashed), planChecksum(base));
+  const other = { ...base, pendingPrune: [{ ...base.pendingPrune[0]!, slug: 'older' }] };
+  assert.notEqual(planChecksum(other), planChecksum(base));
+  assert.notEqual(planChecksum({ ...base, prune: true }), planChecksum(base));
+});
