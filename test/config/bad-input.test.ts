@@ -1,7 +1,7 @@
 // Hostile or broken input: always a clear diagnostic, never a crash or a hang.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -14,6 +14,7 @@ const BASE = resolve('test/fixtures/configs/directory-missing'); // a repo whose
 function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sigops-config-'));
   cpSync(BASE, dir, { recursive: true });
+  mkdirSync(join(dir, 'directory'), { recursive: true }); // git keeps no empty folders: a fresh clone has none
   rmSync(join(dir, 'expected.txt'));
   writeFileSync(join(dir, 'directory', 'acme.yaml'), 'users:\n  - email: ann@acme.example\n    displayName: Ann\n');
   return dir;

@@ -1,7 +1,7 @@
 // Loader behaviour beyond single error cases: graph snapshots, symbolic links, model details.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfigRepo } from '../../src/config/index.ts';
@@ -9,6 +9,7 @@ import { loadConfigRepo } from '../../src/config/index.ts';
 function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sigops-loader-'));
   cpSync(resolve('test/fixtures/configs/directory-missing'), dir, { recursive: true });
+  mkdirSync(join(dir, 'directory'), { recursive: true }); // git keeps no empty folders: a fresh clone has none
   rmSync(join(dir, 'expected.txt'));
   return dir;
 }
