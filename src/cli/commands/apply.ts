@@ -1,7 +1,8 @@
 // `sigops apply`: makes Exchange Online match the config, then plans again and expects nothing left.
 import { Option, type Command } from 'commander';
 import { exchangeOptionsFromEnv, ExchangeConnector, applyPlan, planTenants, renderApplyReport, renderPlan, type PlanFormat } from '../../plan/index.ts';
-import { loadConfigForExchange, reportError } from './plan.ts';
+import { loadConfigOrReport } from '../config.ts';
+import { reportError } from './plan.ts';
 
 export function registerApply(program: Command): void {
   program
@@ -31,7 +32,7 @@ Examples:
     )
     .action(
       async (opts: { config: string; tenant?: string; prune?: boolean; force?: boolean; checksum?: string; format: PlanFormat }) => {
-        const config = await loadConfigForExchange(opts.config);
+        const config = await loadConfigOrReport(opts.config);
         if (!config) {
           process.exitCode = 1;
           return;

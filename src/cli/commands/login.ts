@@ -10,7 +10,8 @@ import {
   listObjects,
   loginWithDeviceCode,
 } from '../../exchange/index.ts';
-import { loadConfigForExchange, reportError } from './plan.ts';
+import { loadConfigOrReport } from '../config.ts';
+import { reportError } from './plan.ts';
 
 export function registerLogin(program: Command): void {
   program
@@ -35,7 +36,7 @@ Examples:
       try {
         let tenantId = opts.tenantId?.toLowerCase();
         if (!tenantId && opts.tenant) {
-          const config = await loadConfigForExchange(opts.config ?? '.');
+          const config = await loadConfigOrReport(opts.config ?? '.');
           if (!config) {
             process.exitCode = 1;
             return;

@@ -1,20 +1,8 @@
 // `sigops plan`: diff of the desired Exchange Online objects vs the live ones, per tenant.
 import { Option, type Command } from 'commander';
-import { resolve } from 'node:path';
-import { formatDiagnostics, loadConfigRepo, type ConfigRepo } from '../../config/index.ts';
+import { loadConfigOrReport } from '../config.ts';
 import { describeError } from '../../exchange/index.ts';
 import { exchangeOptionsFromEnv, hasChanges, hasErrors, planTenants, renderPlan, type PlanFormat } from '../../plan/index.ts';
-
-/** Loads the config; on errors prints them (file:line:col) and returns undefined. */
-export async function loadConfigForExchange(dir: string): Promise<ConfigRepo | undefined> {
-  const root = resolve(dir);
-  const result = await loadConfigRepo(root);
-  if (!result.ok) {
-    process.stderr.write(formatDiagnostics(result.errors, result.warnings, 'text', { root, cwd: process.cwd() }));
-    return undefined;
-  }
-  return result.config;
-}
 
 /** Prints an error with its advice to stderr. */
 export function reportError(command: string, err: unknown): void {
@@ -51,7 +39,7 @@ Examples:
 `,
     )
     .action(async (opts: { config: string; tenant?: string; prune?: boolean; format: PlanFormat; detailedExitcode?: boolean }) => {
-      const config = await loadConfigForExchange(opts.config);
+      const config = await loadConfigOrReport(opts.config);
       if (!config) {
         process.exitCode = 1;
         return;

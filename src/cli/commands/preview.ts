@@ -1,8 +1,7 @@
 // `sigops preview`: shows what a sender's mail would get, through the same policy the relay uses.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { resolve } from 'node:path';
-import { formatDiagnostics, loadConfigRepo } from '../../config/index.ts';
+import { loadConfigOrReport } from '../config.ts';
 import { compilePolicy } from '../../policy/index.ts';
 
 interface PreviewOptions {
@@ -33,10 +32,8 @@ Examples:
   $ sigops preview --config example-config --from alice@contoso.com --date 2026-12-10 > preview.html
 `)
     .action(async (opts: PreviewOptions) => {
-      const root = resolve(opts.config);
-      const result = await loadConfigRepo(root);
-      if (!result.ok) {
-        process.stderr.write(formatDiagnostics(result.errors, result.warnings, 'text', { root, cwd: process.cwd() }));
+      const config = await loadConfigOrReport(opts.config);
+      if (!config) {
         process.exitCode = 1;
         return;
       }
@@ -56,7 +53,7 @@ Examples:
           return;
         }
       }
-      const policy = compilePolicy(result.config);
+      const policy = compilePolicy(config);
       const tenant = policy.tenantForDomain(from.slice(at + 1));
       if (!tenant) {
         process.stderr.write(`sigops preview: no tenant owns the domain ${from.slice(at + 1)}; known domains: ${policy.tenants.flatMap((t) => t.tenant.domains).join(', ')}\n`);

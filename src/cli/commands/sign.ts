@@ -2,9 +2,8 @@
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { formatDiagnostics, loadConfigRepo } from '../../config/index.ts';
+import { loadConfigOrReport } from '../config.ts';
 import { compilePolicy } from '../../policy/index.ts';
 import { NoTenantError, offlineChooser, signMessage, type ChooserState } from '../../mime/index.ts';
 
@@ -35,10 +34,8 @@ Examples:
   $ sigops sign --config example-config --from alice@contoso.com --to bob@fabrikam.com < draft.eml
 `)
     .action(async (opts: SignCliOptions) => {
-      const root = resolve(opts.config);
-      const result = await loadConfigRepo(root);
-      if (!result.ok) {
-        process.stderr.write(formatDiagnostics(result.errors, result.warnings, 'text', { root, cwd: process.cwd() }));
+      const config = await loadConfigOrReport(opts.config);
+      if (!config) {
         process.exitCode = 1;
         return;
       }
@@ -54,7 +51,7 @@ Examples:
         input = createReadStream(opts.in);
       }
       const state: ChooserState = { recipients: [] };
-      const choose = offlineChooser(compilePolicy(result.config), { ...(opts.from ? { sender: opts.from } : {}), ...(opts.to ? { recipients: opts.to } : {}) }, state);
+      const choose = offlineChooser(compilePolicy(config), { ...(opts.from ? { sender: opts.from } : {}), ...(opts.to ? { recipients: opts.to } : {}) }, state);
       // stdout is not ended by us: a PassThrough carries the message to it
       const out = new PassThrough();
       out.pipe(process.stdout, { end: false });
