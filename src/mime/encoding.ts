@@ -5,6 +5,16 @@ import iconv from 'iconv-lite';
 const CR = 13;
 const LF = 10;
 
+/** A message keeps the line ending it came with: CRLF off the wire, LF in many files. */
+export type LineEnding = '\r\n' | '\n';
+
+/** The line ending of the first line break in `buf`, or `fallback` when there is none. */
+export function lineEndingOf(buf: Buffer | string, fallback: LineEnding = '\r\n'): LineEnding {
+  const nl = buf.indexOf('\n');
+  if (nl < 0) return fallback;
+  return nl > 0 && (typeof buf === 'string' ? buf[nl - 1] === '\r' : buf[nl - 1] === CR) ? '\r\n' : '\n';
+}
+
 function hexVal(c: number | undefined): number {
   if (c === undefined) return -1;
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -77,9 +87,8 @@ for (let c = 0; c < 256; c++) QP_LITERAL[c] = QP_SAFE[c] === 1 || c === 0x20 || 
  * encoded line is longer than 76 characters. Works on bytes into one preallocated buffer (a
  * 10 MB part must not become millions of small strings or native calls).
  */
-export function encodeQuotedPrintable(data: Buffer, eol: string): Buffer {
+export function encodeQuotedPrintable(data: Buffer, eol: LineEnding): Buffer {
   const e = Buffer.from(eol, 'latin1');
-  if (e.length < 1 || e.length > 2) return encodeQuotedPrintableGeneric(data, e, eol === '\r\n');
   const e0 = e[0]!;
   const e1 = e.length === 2 ? e[1]! : -1;
   const crlfMessage = eol === '\r\n';
@@ -187,68 +196,6 @@ function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, ou
     out[o++] = 61;
     out[o++] = HEX[c >> 4]!;
     out[o++] = HEX[c & 15]!;
-  }
-  return o;
-}
-
-/** The general form, for a line ending other than CRLF or LF (never used by the engine itself). */
-function encodeQuotedPrintableGeneric(data: Buffer, e: Buffer, crlfMessage: boolean): Buffer {
-  let out = Buffer.allocUnsafe(Math.ceil(data.length * 1.2) + 256);
-  let o = 0;
-  const n = data.length;
-  let start = 0;
-  for (;;) {
-    let nl = data.indexOf(LF, start);
-    const last = nl < 0;
-    if (last) nl = n;
-    const need = (nl - start + 1) * 3 + Math.ceil((nl - start + 1) / 25) * (1 + e.length) + 8;
-    if (out.length - o < need) {
-      const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, o + need));
-      out.copy(bigger, 0, 0, o);
-      out = bigger;
-    }
-    let end = nl;
-    const crlf = !last && end > start && data[end - 1] === CR;
-    if (crlf) end--;
-    if (last) {
-      o = encodeQpLine(data, start, end, false, out, o, e);
-      break;
-    }
-    if (crlf === crlfMessage) {
-      o = encodeQpLine(data, start, end, false, out, o, e);
-    } else if (crlf) {
-      o = encodeQpLine(data, start, end + 1, false, out, o, e);
-    } else {
-      o = encodeQpLine(data, start, nl + 1, true, out, o, e);
-      out[o++] = 61;
-    }
-    o += e.copy(out, o);
-    start = nl + 1;
-    if (start === n) break;
-  }
-  return out.subarray(0, o);
-}
-
-function encodeQpLine(data: Buffer, start: number, end: number, softAfter: boolean, out: Buffer, o: number, eol: Buffer): number {
-  let col = 0;
-  for (let i = start; i < end; i++) {
-    const c = data[i]!;
-    const literal = QP_SAFE[c] === 1 || ((c === 0x20 || c === 0x09) && i !== end - 1);
-    const len = literal ? 1 : 3;
-    // 75 characters + "=" soft break = 76; the line's last token may use the 76th column
-    const limit = i === end - 1 && !softAfter ? 76 : 75;
-    if (col + len > limit) {
-      out[o++] = 61;
-      o += eol.copy(out, o);
-      col = 0;
-    }
-    if (literal) out[o++] = c;
-    else {
-      out[o++] = 61;
-      out[o++] = HEX[c >> 4]!;
-      out[o++] = HEX[c & 15]!;
-    }
-    col += len;
   }
   return o;
 }

@@ -7,6 +7,7 @@ import type { Placement } from '../config/model.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
 import { parseContentType, parseHeaderFields, parseStructured, type ContentType, type HeaderBlock } from './headers.ts';
 import { analyzePart, rewritePart, type Analysis, type HeldPart, type TextKind } from './rewrite.ts';
+import type { LineEnding } from './encoding.ts';
 import type { PassReason, SignOutcome } from './types.ts';
 
 const LF = 10;
@@ -105,7 +106,7 @@ export class Walker {
   constructor(
     private readonly plan: SignPlan,
     private readonly limits: Limits,
-    private readonly eol: string,
+    private readonly eol: LineEnding,
   ) {}
 
   /** The top-level header block as it goes out: unchanged, plus X-Sigops-Processed at its end. */

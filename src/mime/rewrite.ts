@@ -5,7 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Placement } from '../config/model.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
-import { asciiTransparentCodec, codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, utf8Codec, type Codec } from './encoding.ts';
+import { asciiTransparentCodec, codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, lineEndingOf, utf8Codec, type Codec, type LineEnding } from './encoding.ts';
 import { setHeaderField, withCharset, type ContentType } from './headers.ts';
 import { htmlCarriesSignature, placeInHtml, placeInText, textCarriesSignature, type Spot } from './placement.ts';
 
@@ -41,12 +41,6 @@ export type Analysis =
     };
 
 const KNOWN_CTE = new Set(['7bit', '8bit', 'binary', 'quoted-printable', 'base64']);
-
-function eolOf(buf: Buffer | string, fallback: string): string {
-  const nl = buf.indexOf('\n');
-  if (nl < 0) return fallback;
-  return nl > 0 && (typeof buf === 'string' ? buf[nl - 1] === '\r' : buf[nl - 1] === 13) ? '\r\n' : '\n';
-}
 
 export function analyzePart(part: HeldPart, placement: Placement, blocks: RenderedBlocks): Analysis {
   const cte = part.transferEncoding;
@@ -156,10 +150,10 @@ function hasHighBytes(b: Buffer): boolean {
  * Inserts the blocks into an analysed part and re-encodes it. Returns a failure detail when
  * the part cannot carry them safely (it then goes out unchanged).
  */
-export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: RenderedBlocks, placement: Placement, messageEol: string): Rewritten | string {
+export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: RenderedBlocks, placement: Placement, messageEol: LineEnding): Rewritten | string {
   const { part, codec, text, decoded, spot } = a;
-  const rawEol = eolOf(part.header.length > 0 ? part.header : a.content, messageEol);
-  const textEol = eolOf(text, rawEol);
+  const rawEol = lineEndingOf(part.header.length > 0 ? part.header : a.content, messageEol);
+  const textEol = lineEndingOf(text, rawEol);
   const flowed = part.kind === 'plain' && (part.contentType.params.get('format') ?? '').toLowerCase() === 'flowed';
   const insertion =
     part.kind === 'html'

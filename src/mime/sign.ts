@@ -1,6 +1,7 @@
 // signMessage: the one entry point the relay and `sigops sign` share.
 import type { Readable, Writable } from 'node:stream';
 import { HeaderBlock, parseContentType, parseHeaderFields } from './headers.ts';
+import { lineEndingOf } from './encoding.ts';
 import { structuralReason, Walker, type Limits } from './engine.ts';
 import type { ChooseFn, MessageHeaders, PassReason, SignOptions, SignOutcome, SigningChoice } from './types.ts';
 
@@ -56,11 +57,6 @@ async function readHead(next: Next, max: number): Promise<Head> {
     searched = acc.length;
     if (acc.length > max) return { block: acc, separator: EMPTY, rest: EMPTY, status: 'overflow' };
   }
-}
-
-function eolOf(block: Buffer): string {
-  const nl = block.indexOf(LF);
-  return nl > 0 && block[nl - 1] === 13 ? '\r\n' : nl < 0 ? '\r\n' : '\n';
 }
 
 /** Reasons to pass a message that its top-level header block alone reveals. */
@@ -217,7 +213,7 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
     throw err;
   }
 
-  const eol = eolOf(head.block);
+  const eol = lineEndingOf(head.block);
   const plan = choice.kind === 'sign' ? { blocks: choice.blocks, placement: choice.placement, ...(choice.rule !== undefined ? { rule: choice.rule } : {}) } : undefined;
   const walker = new Walker(plan ?? { blocks: { html: '', text: '' }, placement: 'bottom' }, limits, eol);
   const pass = headerReason(headers);

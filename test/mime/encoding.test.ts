@@ -11,7 +11,7 @@ const textBytes = fc
   .map((a) => Buffer.from(a));
 
 describe('quoted-printable', () => {
-  for (const eol of ['\r\n', '\n']) {
+  for (const eol of ['\r\n', '\n'] as const) {
     it(`round-trips any bytes with ${JSON.stringify(eol)} line breaks, lines ≤ 76`, () => {
       fc.assert(
         fc.property(textBytes, (data) => {
