@@ -46,6 +46,20 @@ interface Capture {
 
 type Segment = { raw: Buffer } | { part: HeldPart };
 
+/** A captured text part, complete: its body joined once. */
+function heldPart(cap: Capture, boundaryFollows: boolean): HeldPart {
+  return {
+    kind: cap.kind,
+    header: cap.header,
+    separator: cap.separator,
+    contentType: cap.ct,
+    contentTypeRaw: cap.ctRaw,
+    transferEncoding: cap.cte,
+    body: cap.chunks.length === 1 ? cap.chunks[0]! : Buffer.concat(cap.chunks),
+    boundaryFollows,
+  };
+}
+
 type State = 'pass' | 'body' | 'header' | 'capture' | 'single';
 
 export interface SignPlan {
@@ -443,16 +457,7 @@ export class Walker {
     const cap = this.cap!;
     this.cap = null;
     this.seen[cap.kind] = true;
-    const part: HeldPart = {
-      kind: cap.kind,
-      header: cap.header,
-      separator: cap.separator,
-      contentType: cap.ct,
-      contentTypeRaw: cap.ctRaw,
-      transferEncoding: cap.cte,
-      body: cap.chunks.length === 1 ? cap.chunks[0]! : Buffer.concat(cap.chunks),
-      boundaryFollows,
-    };
+    const part = heldPart(cap, boundaryFollows);
     if (this.held) {
       this.held.push({ part });
       this.heldBytes += part.body.length + part.header.length;
@@ -539,16 +544,7 @@ export class Walker {
   private settleSingle(): void {
     const cap = this.cap!;
     this.cap = null;
-    const part: HeldPart = {
-      kind: cap.kind,
-      header: cap.header,
-      separator: cap.separator,
-      contentType: cap.ct,
-      contentTypeRaw: cap.ctRaw,
-      transferEncoding: cap.cte,
-      body: cap.chunks.length === 1 ? cap.chunks[0]! : Buffer.concat(cap.chunks),
-      boundaryFollows: false,
-    };
+    const part = heldPart(cap, false);
     const a = analyzePart(part, this.plan.placement, this.plan.blocks);
     const unchanged = (): void => {
       this.out.push(this.headOut(part.header, part.separator), part.body);
