@@ -73,6 +73,58 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
   return out.subarray(0, o);
 }
 
+/**
+ * Where, in quoted-printable `src`, the first `decodedLength` decoded bytes end: the offset
+ * just after the sequences that decode to them, moved past any soft line breaks that follow
+ * (so a cut there starts a new encoded line when it can). Reads `src` as
+ * decodeQuotedPrintable does, sequence by sequence; keep the two in step.
+ */
+export function quotedPrintableOffset(src: Buffer, decodedLength: number): number {
+  const n = src.length;
+  let o = 0;
+  let i = 0;
+  while (i < n && o < decodedLength) {
+    const c = src[i]!;
+    if (c === 0x3d) {
+      let j = i + 1;
+      while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
+      if (j >= n) {
+        i = j;
+        continue;
+      }
+      if (src[j] === LF) {
+        i = j + 1;
+        continue;
+      }
+      if (src[j] === CR && src[j + 1] === LF) {
+        i = j + 2;
+        continue;
+      }
+      i += hexVal(src[i + 1]) >= 0 && hexVal(src[i + 2]) >= 0 ? 3 : 1;
+      o++;
+    } else if (c === 0x20 || c === 0x09) {
+      let j = i;
+      while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
+      const literal = j >= n || (src[j] !== LF && !(src[j] === CR && src[j + 1] === LF));
+      if (literal && o + (j - i) > decodedLength) return i + (decodedLength - o); // the cut falls inside the run
+      if (literal) o += j - i;
+      i = j;
+    } else {
+      o++;
+      i++;
+    }
+  }
+  // soft line breaks decode to nothing: the cut goes after them
+  for (;;) {
+    if (src[i] !== 0x3d) return i;
+    let j = i + 1;
+    while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
+    if (src[j] === LF) i = j + 1;
+    else if (src[j] === CR && src[j + 1] === LF) i = j + 2;
+    else return i;
+  }
+}
+
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
 /** Bytes that quoted-printable may carry as themselves (printable ASCII but "="). */
 const QP_SAFE = new Uint8Array(256);
@@ -200,6 +252,29 @@ function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, ou
   return o;
 }
 
+/**
+ * Quoted-printable `content` with `inserted` (decoded bytes, ending with a line break) added
+ * where its first `at` decoded bytes end: only the insertion is encoded, every original byte
+ * stays as it was. Undefined when the cut cannot be made within the 76-column limit (the
+ * caller then re-encodes the whole part).
+ */
+export function spliceQuotedPrintable(content: Buffer, at: number, inserted: Buffer, eol: LineEnding): Buffer | undefined {
+  if (inserted.length === 0) return content;
+  if (inserted[inserted.length - 1] !== LF) return undefined;
+  const cut = quotedPrintableOffset(content, at);
+  // between the CR and LF of a hard break, a soft break would turn padding into content
+  if (content[cut - 1] === CR && content[cut] === LF) return undefined;
+  const lineStart = content.lastIndexOf(LF, cut - 1) + 1;
+  const midLine = cut > lineStart;
+  // a cut in the middle of a line ends that line with a soft break "=", which must fit
+  if (midLine && cut - lineStart > 75) return undefined;
+  const encoded = encodeQuotedPrintable(inserted, eol);
+  const pieces = [content.subarray(0, cut)];
+  if (midLine) pieces.push(Buffer.from(`=${eol}`, 'latin1'));
+  pieces.push(encoded, content.subarray(cut));
+  return Buffer.concat(pieces);
+}
+
 export function encodeBase64(data: Buffer, eol: string): string {
   return encodeBase64Buffer(data, eol).toString('latin1');
 }
@@ -231,6 +306,8 @@ export interface Codec {
   encode(text: string): Buffer;
   /** Whether `text` survives encoding in this charset. */
   canEncode(text: string): boolean;
+  /** One character per byte both ways: a string index is the byte offset. */
+  readonly singleByte?: boolean;
 }
 
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
@@ -246,9 +323,22 @@ const utf8: Codec = {
 // survive untouched; only ASCII may be added.
 const asciiTransparent: Codec = {
   name: 'us-ascii',
+  singleByte: true,
   decode: (b) => b.toString('latin1'),
   encode: (s) => Buffer.from(s, 'latin1'),
   canEncode: (s) => ASCII_ONLY.test(s),
+};
+
+const LATIN1_ONLY = /^[\x00-\xff]*$/;
+
+// ISO-8859-1 is Node's own latin1 (iconv-lite maps it the same way, byte n = U+00nn), so it
+// needs no table and no per-call decoder objects: Western European mail is common.
+const latin1: Codec = {
+  name: 'iso-8859-1',
+  singleByte: true,
+  decode: (b) => b.toString('latin1'),
+  encode: (s) => Buffer.from(s, 'latin1'),
+  canEncode: (s) => LATIN1_ONLY.test(s),
 };
 
 /** ISO-2022-JP through EUC-JP (iconv-lite has EUC-JP but not the 7-bit ISO-2022-JP form). */
@@ -335,6 +425,7 @@ export function codecFor(label: string | undefined): Codec | undefined {
   }
   if (name === 'utf-8' || name === 'utf8') return utf8;
   if (name === 'iso-2022-jp' || name === 'csiso2022jp') return iso2022jp;
+  if (name === 'iso-8859-1' || name === 'iso8859-1' || name === 'latin1' || name === 'l1' || name === 'iso_8859-1') return { ...latin1, name };
   const real = ALIASES[name] ?? name;
   if (!iconv.encodingExists(real)) return undefined;
   return {

@@ -3,11 +3,10 @@
 // limit, so they can be signed together. As soon as anything else begins (an attachment, an
 // inline image, a nested message) the held parts are settled and written, and the rest of the
 // message streams through untouched without being looked at again.
-import type { Placement } from '../config/model.ts';
-import type { RenderedBlocks } from '../policy/types.ts';
 import { parseContentType, parseHeaderFields, parseStructured, type ContentType, type HeaderBlock } from './headers.ts';
-import { analyzePart, rewritePart, type Analysis, type HeldPart, type TextKind } from './rewrite.ts';
+import type { HeldPart, TextKind } from './rewrite.ts';
 import type { LineEnding } from './encoding.ts';
+import { signParts, type PartSigner, type PartsResult, type SignPlan } from './parts.ts';
 import type { PassReason, SignOutcome } from './types.ts';
 
 const LF = 10;
@@ -62,11 +61,13 @@ function heldPart(cap: Capture, boundaryFollows: boolean): HeldPart {
 
 type State = 'pass' | 'body' | 'header' | 'capture' | 'single';
 
-export interface SignPlan {
-  blocks: RenderedBlocks;
-  placement: Placement;
-  rule?: string;
-}
+export type { SignPlan } from './parts.ts';
+
+/**
+ * A piece of output: bytes, or the bytes of held parts being signed elsewhere (a worker
+ * thread), written in their place once ready. Such a promise never rejects.
+ */
+export type Piece = Buffer | Promise<readonly Buffer[]>;
 
 /** Why the whole message must pass, judged from a Content-Type (top level or nested). */
 export function structuralReason(ct: ContentType, top: boolean, dispositionFilename?: string): PassReason | undefined {
@@ -103,7 +104,7 @@ function textKind(ct: ContentType, dispositionRaw: string | undefined): TextKind
 
 export class Walker {
   /** Output produced so far and not yet handed out. */
-  out: Buffer[] = [];
+  out: Piece[] = [];
   outcome: SignOutcome | undefined;
   private state: State = 'pass';
   private stack: Frame[] = [];
@@ -121,6 +122,7 @@ export class Walker {
     private readonly plan: SignPlan,
     private readonly limits: Limits,
     private readonly eol: LineEnding,
+    private readonly signer?: PartSigner,
   ) {}
 
   /** The top-level header block as it goes out: unchanged, plus X-Sigops-Processed at its end. */
@@ -501,35 +503,78 @@ export class Walker {
 
   // ------------------------------------------------------------ signing
 
+  /** Signs the held parts (here, or on the signer when they are large) and writes them out. */
   private settle(): void {
     const held = this.held ?? [];
-    const parts = held.flatMap((s) => ('part' in s ? [s.part] : []));
-    const analyses = new Map<HeldPart, Analysis>(parts.map((p) => [p, analyzePart(p, this.plan.placement, this.plan.blocks)]));
-    const all = [...analyses.values()];
-    if (all.some((a) => !a.ok && a.pgp)) return this.passUnchanged('pgp', 'inline PGP');
-    if (all.some((a) => a.ok && a.alreadySigned)) return this.passUnchanged('already-signed');
     this.held = null;
     this.settled = true;
+    this.out.push(...this.signHeld(held, (r) => this.assemble(held, r)));
+  }
+
+  private settleSingle(): void {
+    const cap = this.cap!;
+    this.cap = null;
+    const part = heldPart(cap, false);
+    this.out.push(...this.signHeld([{ part }], (r) => this.assembleSingle(part, r)));
+    this.state = 'pass';
+  }
+
+  private signHeld(held: readonly Segment[], assemble: (r: PartsResult) => Buffer[]): Piece[] {
+    const parts = held.flatMap((s) => ('part' in s ? [s.part] : []));
+    const signer = this.signer;
+    let bytes = 0;
+    for (const p of parts) bytes += p.body.length;
+    if (!signer || bytes < signer.minBytes) return assemble(signParts(parts, this.plan, this.eol));
+    // a large part is signed off the event loop; if that fails, it is signed here after all
+    return [
+      signer.sign(parts, this.plan, this.eol).then(assemble, () => assemble(signParts(parts, this.plan, this.eol))),
+    ];
+  }
+
+  private assemble(held: readonly Segment[], r: PartsResult): Buffer[] {
+    const out: Buffer[] = [];
+    if (r.kind !== 'rewritten') {
+      for (const seg of held) {
+        if ('raw' in seg) out.push(seg.raw);
+        else out.push(Buffer.concat([seg.part.header, seg.part.separator]), seg.part.body);
+      }
+      this.outcome = r.kind === 'pgp' ? { signed: false, reason: 'pgp', detail: 'inline PGP' } : r.kind === 'gave-up' ? { signed: false, reason: 'too-large', detail: r.detail } : { signed: false, reason: 'already-signed' };
+      return out;
+    }
     const details: string[] = [];
     let signed = 0;
+    let i = 0;
     for (const seg of held) {
       if ('raw' in seg) {
-        this.out.push(seg.raw);
+        out.push(seg.raw);
         continue;
       }
       const p = seg.part;
-      const a = analyses.get(p)!;
-      const r = a.ok ? rewritePart(a, this.plan.blocks, this.plan.placement, this.eol) : a.detail;
-      if (typeof r === 'string') {
-        details.push(`${p.kind}: ${r}`);
-        this.out.push(Buffer.concat([p.header, p.separator]), p.body);
+      const rw = r.parts[i++]!;
+      if (typeof rw === 'string') {
+        details.push(`${p.kind}: ${rw}`);
+        out.push(Buffer.concat([p.header, p.separator]), p.body);
       } else {
         signed++;
-        if (r.notes.length > 0) details.push(`${p.kind}: ${r.notes.join(', ')}`);
-        this.out.push(Buffer.concat([r.header, p.separator]), r.body);
+        if (rw.notes.length > 0) details.push(`${p.kind}: ${rw.notes.join(', ')}`);
+        out.push(Buffer.concat([rw.header, p.separator]), rw.body);
       }
     }
     this.record(signed, details);
+    return out;
+  }
+
+  private assembleSingle(part: HeldPart, r: PartsResult): Buffer[] {
+    const rw = r.kind === 'rewritten' ? r.parts[0]! : undefined;
+    if (rw === undefined || typeof rw === 'string') {
+      if (r.kind === 'pgp') this.outcome = { signed: false, reason: 'pgp', detail: 'inline PGP' };
+      else if (r.kind === 'already-signed') this.outcome = { signed: false, reason: 'already-signed' };
+      else if (r.kind === 'gave-up') this.outcome = { signed: false, reason: 'too-large', detail: r.detail };
+      else this.record(0, [`${part.kind}: ${rw}`]);
+      return [this.headOut(part.header, part.separator), part.body];
+    }
+    this.record(1, rw.notes.length > 0 ? [`${part.kind}: ${rw.notes.join(', ')}`] : []);
+    return [this.headOut(rw.header, part.separator), rw.body];
   }
 
   private record(signed: number, details: string[]): void {
@@ -539,36 +584,6 @@ export class Walker {
     } else {
       this.outcome = { signed: false, reason: 'unparseable', ...(detail ? { detail } : {}) };
     }
-  }
-
-  private settleSingle(): void {
-    const cap = this.cap!;
-    this.cap = null;
-    const part = heldPart(cap, false);
-    const a = analyzePart(part, this.plan.placement, this.plan.blocks);
-    const unchanged = (): void => {
-      this.out.push(this.headOut(part.header, part.separator), part.body);
-      this.state = 'pass';
-    };
-    if (!a.ok && a.pgp) {
-      unchanged();
-      this.outcome = { signed: false, reason: 'pgp', detail: 'inline PGP' };
-      return;
-    }
-    if (a.ok && a.alreadySigned) {
-      unchanged();
-      this.outcome = { signed: false, reason: 'already-signed' };
-      return;
-    }
-    const r = a.ok ? rewritePart(a, this.plan.blocks, this.plan.placement, this.eol) : a.detail;
-    if (typeof r === 'string') {
-      unchanged();
-      this.record(0, [`${part.kind}: ${r}`]);
-      return;
-    }
-    this.out.push(this.headOut(r.header, part.separator), r.body);
-    this.state = 'pass';
-    this.record(1, r.notes.length > 0 ? [`${part.kind}: ${r.notes.join(', ')}`] : []);
   }
 
   private finish(): void {

@@ -1,11 +1,12 @@
 // Decoding, signing and re-encoding of one held text part. Bytes the signature does not need
-// to touch stay as they were where the encoding allows (7bit/8bit parts keep every original
-// byte; quoted-printable and base64 parts are re-encoded whole, which keeps their decoded
-// content).
+// to touch stay as they were where the encoding allows: 7bit/8bit parts keep every original
+// byte, quoted-printable parts keep every encoded byte around the encoded insertion (unless the
+// text itself had to be re-encoded, e.g. into UTF-8), base64 parts are re-encoded whole, which
+// keeps their decoded content.
 import { isUtf8 } from 'node:buffer';
 import type { Placement } from '../config/model.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
-import { asciiTransparentCodec, codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, lineEndingOf, utf8Codec, type Codec, type LineEnding } from './encoding.ts';
+import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, lineEndingOf, spliceQuotedPrintable, utf8Codec, type Codec, type LineEnding } from './encoding.ts';
 import { setHeaderField, withCharset, type ContentType } from './headers.ts';
 import { htmlCarriesSignature, placeInHtml, placeInText, textCarriesSignature, type Spot } from './placement.ts';
 
@@ -161,17 +162,20 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
       : textInsertion(text, spot.index, blocks, textEol, flowed, placement === 'reply' && spot.marker !== 'bottom');
   const notes: string[] = [];
   let charset: string | undefined;
-  let newDecoded: Buffer;
   let insertedBytes: Buffer;
+  // the new decoded body, either as the original bytes with the insertion at `spliceAt` (so an
+  // encoded body can be spliced rather than re-encoded) or whole, when the text was re-encoded
+  let spliceAt: number | undefined;
+  let whole: Buffer | undefined;
   if (codec.canEncode(insertion)) {
     insertedBytes = codec.encode(insertion);
-    // the byte-transparent us-ascii codec maps string index to byte offset one to one: no need
-    // to encode (and compare) a copy of everything before the insertion point
-    const prefixLength = codec === asciiTransparentCodec ? spot.index : samePrefixLength(codec, text, spot.index, decoded);
+    // a single-byte codec (us-ascii read byte-transparently, latin1) maps string index to byte
+    // offset one to one: no need to encode (and compare) a copy of everything before the spot
+    const prefixLength = codec.singleByte ? spot.index : samePrefixLength(codec, text, spot.index, decoded);
     if (prefixLength >= 0) {
-      newDecoded = Buffer.concat([decoded.subarray(0, prefixLength), insertedBytes, decoded.subarray(prefixLength)]);
+      spliceAt = prefixLength;
     } else if (codec.decode(codec.encode(text)) === text) {
-      newDecoded = codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
+      whole = codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
       notes.push('re-encoded text');
     } else {
       return `charset ${codec.name} does not round-trip`;
@@ -182,30 +186,39 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
       // ASCII, or undeclared 8-bit text that is valid UTF-8: the bytes stay, only the label changes
       // (us-ascii is read byte for byte, so the string index is the byte offset)
       insertedBytes = utf8Codec.encode(insertion);
-      newDecoded = Buffer.concat([decoded.subarray(0, spot.index), insertedBytes, decoded.subarray(spot.index)]);
+      spliceAt = spot.index;
     } else {
       const lossless = codec.name !== 'us-ascii' && codec.decode(codec.encode(text)) === text;
       if (!lossless) return `charset ${codec.name} cannot carry the signature`;
-      newDecoded = utf8Codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
-      insertedBytes = newDecoded;
+      whole = utf8Codec.encode(text.slice(0, spot.index) + insertion + text.slice(spot.index));
+      insertedBytes = whole;
     }
     charset = 'utf-8';
     notes.push('charset changed to utf-8');
   }
+  const newDecoded = (): Buffer => {
+    whole ??= Buffer.concat([decoded.subarray(0, spliceAt), insertedBytes, decoded.subarray(spliceAt)]);
+    return whole;
+  };
 
   let cte = part.transferEncoding;
   let encoded: Buffer;
   if (cte === '7bit' || cte === '8bit') {
     // a line over RFC 5322's 998 (ours, or one the sender already broke the rule with) needs QP
-    const needsQp = (cte === '7bit' && hasHighBytes(insertedBytes)) || maxLineLength(newDecoded) > 998;
+    const needsQp = (cte === '7bit' && hasHighBytes(insertedBytes)) || maxLineLength(newDecoded()) > 998;
     if (needsQp) {
       cte = 'quoted-printable';
       notes.push(`transfer encoding ${part.transferEncoding} -> quoted-printable`);
     }
   }
-  if (cte === 'base64') encoded = encodeBase64Buffer(newDecoded, rawEol);
-  else if (cte === 'quoted-printable') encoded = encodeQuotedPrintable(newDecoded, rawEol);
-  else encoded = newDecoded;
+  if (cte === 'base64') encoded = encodeBase64Buffer(newDecoded(), rawEol);
+  else if (cte === 'quoted-printable') {
+    // a quoted-printable part keeps its encoded bytes; only the insertion is encoded
+    const spliced = part.transferEncoding === 'quoted-printable' && spliceAt !== undefined && whole === undefined
+      ? spliceQuotedPrintable(a.content, spliceAt, insertedBytes, rawEol)
+      : undefined;
+    encoded = spliced ?? encodeQuotedPrintable(newDecoded(), rawEol);
+  } else encoded = newDecoded();
   // base64 output already ends with a line break; don't double it before the boundary
   let tail = a.tail;
   if (cte === 'base64' && tail.length > 0) tail = Buffer.alloc(0);

@@ -2,7 +2,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { HeaderBlock, parseContentType, parseHeaderFields } from './headers.ts';
 import { lineEndingOf } from './encoding.ts';
-import { structuralReason, Walker, type Limits } from './engine.ts';
+import { structuralReason, Walker, type Limits, type Piece } from './engine.ts';
 import type { ChooseFn, MessageHeaders, PassReason, SignOptions, SignOutcome, SigningChoice } from './types.ts';
 
 const LF = 10;
@@ -134,10 +134,19 @@ class OutputSink {
   }
 
   /** Writes the pieces in order, joining runs of small ones (fewer writes downstream). */
-  async writeAll(bufs: readonly Buffer[]): Promise<void> {
+  async writeAll(pieces: readonly Piece[]): Promise<void> {
     let run: Buffer[] = [];
     let runLen = 0;
-    for (const b of bufs) {
+    for (const piece of pieces) {
+      if (!Buffer.isBuffer(piece)) {
+        // parts signed elsewhere: what came before goes out first, then they take their place
+        if (run.length > 0) await this.write(run.length === 1 ? run[0]! : Buffer.concat(run, runLen));
+        run = [];
+        runLen = 0;
+        await this.writeAll(await piece);
+        continue;
+      }
+      const b = piece;
       if (b.length === 0) continue;
       if (runLen + b.length > COALESCE && run.length > 0) {
         await this.write(run.length === 1 ? run[0]! : Buffer.concat(run, runLen));
@@ -192,6 +201,7 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
     maxDepth: options.maxDepth ?? 32,
   };
   const it = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  let onInput = options.onInput;
   let done = false;
   const next: Next = async () => {
     if (done) return undefined;
@@ -200,10 +210,25 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
       done = true;
       return undefined;
     }
-    return toBuffer(r.value);
+    const chunk = toBuffer(r.value);
+    if (onInput) {
+      try {
+        onInput(chunk);
+      } catch (err) {
+        onInput = undefined; // it refused once; the drain that follows reads the rest
+        throw err;
+      }
+    }
+    return chunk;
   };
 
-  const head = await readHead(next, limits.maxHeaderBytes);
+  let head: Head;
+  try {
+    head = await readHead(next, limits.maxHeaderBytes);
+  } catch (err) {
+    await drain(next);
+    throw err;
+  }
   const headers = new HeaderBlock(parseHeaderFields(head.block));
   let choice: SigningChoice;
   try {
@@ -215,7 +240,7 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
 
   const eol = lineEndingOf(head.block);
   const plan = choice.kind === 'sign' ? { blocks: choice.blocks, placement: choice.placement, ...(choice.rule !== undefined ? { rule: choice.rule } : {}) } : undefined;
-  const walker = new Walker(plan ?? { blocks: { html: '', text: '' }, placement: 'bottom' }, limits, eol);
+  const walker = new Walker(plan ?? { blocks: { html: '', text: '' }, placement: 'bottom' }, limits, eol, options.signer);
   const pass = headerReason(headers);
   if (head.status === 'overflow') {
     // no end of the header block in sight: add our header on top and send everything as it came
@@ -234,6 +259,7 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
   } else {
     walker.startBody(headers, head.block, head.separator);
   }
+  if (choice.prepend) walker.out.unshift(Buffer.from(choice.prepend, 'latin1'));
 
   const sink = new OutputSink(output);
   try {

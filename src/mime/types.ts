@@ -1,6 +1,7 @@
 // The signing engine's public contract (see team brief and DESIGN.md §3).
 import type { Placement } from '../config/model.ts';
 import type { Mailbox, RenderedBlocks } from '../policy/types.ts';
+import type { PartSigner } from './parts.ts';
 
 /** The top-level header block of a message, as `choose` sees it. */
 export interface MessageHeaders {
@@ -11,9 +12,13 @@ export interface MessageHeaders {
   from(): Mailbox | undefined;
 }
 
-export type SigningChoice =
+export type SigningChoice = (
   | { kind: 'sign'; blocks: RenderedBlocks; placement: Placement; rule?: string }
-  | { kind: 'pass'; reason: string };
+  | { kind: 'pass'; reason: string }
+) & {
+  /** Header lines written before the message, whatever happens to it (the relay's Received line). */
+  prepend?: string;
+};
 
 /** Why a message went through unsigned. */
 export type PassReason =
@@ -44,6 +49,14 @@ export interface SignOptions {
   maxHeaderBytes?: number;
   /** Deepest multipart nesting that is walked; deeper parts stream through untouched. Default 32. */
   maxDepth?: number;
+  /**
+   * Sees every input chunk before the engine does (byte counts, size limits). A throw aborts
+   * the message as an input error would: the output is destroyed, the input drained, the
+   * error rethrown.
+   */
+  onInput?: (chunk: Buffer) => void;
+  /** Signs large held text parts off the event loop (a worker thread; see offload.ts). */
+  signer?: PartSigner;
 }
 
 export type ChooseFn = (headers: MessageHeaders) => SigningChoice | Promise<SigningChoice>;

@@ -64,4 +64,14 @@ export class RelayMetrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'sigops_' });
   }
+
+  /** One message more with this outcome, reason and tenant. */
+  count(outcome: Outcome, reason: string, tenant: string): void {
+    this.messages.inc({ outcome, reason, tenant });
+  }
+
+  /** Time from the end of DATA to the next hop's acceptance, for a tenant. */
+  deliveryObserve(tenant: string, seconds: number): void {
+    this.deliverySeconds.observe({ tenant }, seconds);
+  }
 }

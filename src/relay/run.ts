@@ -14,6 +14,7 @@ import { PolicyStore, type PolicyLoader } from './policy-store.ts';
 import { Relay, type RelayLimits } from './server.ts';
 import { generateSelfSigned, loadTlsCredentials } from './tls.ts';
 import { UsageRecorder } from './usage.ts';
+import { WorkerPartSigner } from './engine.ts';
 
 export interface RunRelayOptions {
   /** Local config repository (a git clone or plain folder). */
@@ -95,7 +96,9 @@ export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
 
   const allow = o.allow && o.allow.length > 0 ? new AllowList(o.allow) : undefined;
   const usage = new UsageRecorder(resolve(o.stateDir));
-  const relay = new Relay({ listen: o.listen, hostname, tls, store, delivery, log, metrics, allow, usage, limits: o.limits });
+  // large text parts are signed on a worker thread, off the event loop (src/mime/offload.ts)
+  const signer = new WorkerPartSigner();
+  const relay = new Relay({ listen: o.listen, hostname, tls, store, delivery, log, metrics, allow, usage, signer, limits: o.limits });
   const smtp = await relay.start();
   const http = o.http ? await startHttp(o.http, metrics, store, relay, () => ({ git: git ? { head: git.head } : undefined })) : undefined;
   log.info(
@@ -119,6 +122,7 @@ export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
       const result = await relay.shutdown(graceMs);
       await store.close();
       await delivery.close();
+      await signer.close();
       await usage.flush();
       if (http) {
         http.closeAllConnections();

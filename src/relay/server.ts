@@ -1,14 +1,14 @@
 // The relay: SMTP in (STARTTLS required), tenant checks, signing as the message streams through,
 // hand-off to the next hop, and only then the answer upstream.
 import { once } from 'node:events';
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { HostPort } from '../config/model.ts';
 import type { Logger } from '../log/index.ts';
 import type { TenantPolicy } from '../policy/types.ts';
 import type { AllowList } from './allowlist.ts';
 import type { Delivery, DeliveryResult } from './delivery.ts';
-import { signMessage, type SigningChoice, type SignOutcome } from './engine.ts';
+import { signMessage, type PartSigner, type SigningChoice, type SignOutcome } from './engine.ts';
 import { deliveryError, RelayError } from './errors.ts';
 import { authorise } from './identity.ts';
 import type { RelayMetrics } from './metrics.ts';
@@ -46,27 +46,13 @@ export interface RelayOptions {
   readonly metrics: RelayMetrics;
   readonly allow?: AllowList;
   readonly usage?: UsageRecorder;
+  /** Signs large text parts off the event loop. */
+  readonly signer?: PartSigner;
   readonly limits?: Partial<RelayLimits>;
 }
 
 interface Transaction {
   readonly snapshot: PolicySnapshot | undefined;
-}
-
-/** Errors when DATA goes over the limit, so the next hop never gets the end of an oversized message. */
-class SizeGuard extends Transform {
-  private seen = 0;
-  constructor(private readonly limit: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) {
-      done(new RelayError(552, '5.3.4', `Message exceeds the maximum size of ${this.limit} bytes`, 'too-large'));
-      return;
-    }
-    done(null, chunk);
-  }
 }
 
 export class Relay {
@@ -152,7 +138,7 @@ export class Relay {
     if (!this.accepting) return cb(new RelayError(421, '4.3.2', 'Relay is shutting down, try again later', 'shutting-down'));
     if (this.o.allow && !this.o.allow.allows(session.remoteAddress)) {
       this.o.log.warn({ remote: session.remoteAddress }, 'connection from a source outside the allow-list refused');
-      this.o.metrics.messages.inc({ outcome: 'rejected', reason: 'source-not-allowed', tenant: '' });
+      this.o.metrics.count('rejected', 'source-not-allowed', '');
       return cb(new RelayError(554, '5.7.1', 'Your address is not allowed to use this relay', 'source-not-allowed'));
     }
     cb();
@@ -160,7 +146,7 @@ export class Relay {
 
   private onMailFrom(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     if (!session.secure) {
-      this.o.metrics.messages.inc({ outcome: 'rejected', reason: 'not-tls', tenant: '' });
+      this.o.metrics.count('rejected', 'not-tls', '');
       return cb(new RelayError(530, '5.7.0', 'Must issue a STARTTLS command first', 'not-tls'));
     }
     if (!this.accepting) return cb(new RelayError(421, '4.3.2', 'Relay is shutting down, try again later', 'shutting-down'));
@@ -184,14 +170,17 @@ export class Relay {
     const sender = (session.envelope.mailFrom ? session.envelope.mailFrom.address : '').toLowerCase();
     const recipients = session.envelope.rcptTo.map((r) => r.address);
     const snapshot = this.transactions.get(session.id)?.snapshot ?? this.o.store.current;
+    const metrics = this.o.metrics;
+    const limit = this.limits.maxMessageBytes;
     let tenant: TenantPolicy | undefined;
     let passReason: string | undefined;
     let delivery: Promise<DeliveryResult> | undefined;
     let deliveryFailure: unknown;
     let endOfData = 0n;
+    let received = 0;
     const out = new PassThrough({ highWaterMark: 64 * 1024 });
-    const input = new SizeGuard(this.limits.maxMessageBytes);
-    const log = this.o.log.child({ id, sender, rcpts: recipients.length, remote: session.remoteAddress });
+    // the fields of every line about this message (a pino child costs a serialisation per message)
+    const about = { id, sender, rcpts: recipients.length, remote: session.remoteAddress };
 
     const choose = (headers: Parameters<Parameters<typeof signMessage>[2]>[0]): SigningChoice => {
       if (!snapshot) throw new RelayError(451, '4.3.0', 'No configuration loaded yet, try again later', 'config-unavailable');
@@ -201,16 +190,15 @@ export class Relay {
       const auth = authorise(snapshot.policy, headers, sender);
       tenant = auth.tenant;
       const t = auth.tenant.tenant;
-      out.write(
-        receivedHeader({
-          helo: session.hostNameAppearsAs || 'unknown',
-          remoteAddress: session.remoteAddress,
-          hostname: this.o.hostname,
-          tls: session.tlsOptions ? { protocol: session.tlsOptions.version, cipher: session.tlsOptions.name } : undefined,
-          id,
-          date: new Date(),
-        }),
-      );
+      // written ahead of the message, in the engine's first write
+      const prepend = receivedHeader({
+        helo: session.hostNameAppearsAs || 'unknown',
+        remoteAddress: session.remoteAddress,
+        hostname: this.o.hostname,
+        tls: session.tlsOptions ? { protocol: session.tlsOptions.version, cipher: session.tlsOptions.name } : undefined,
+        id,
+        date: new Date(),
+      });
       delivery = this.o.delivery.deliver({
         id,
         deliverTo: t.exchange.deliverTo,
@@ -221,33 +209,35 @@ export class Relay {
       delivery.catch((err: unknown) => {
         deliveryFailure = err;
       });
-      if (auth.nullSender) return { kind: 'pass', reason: (passReason = 'null-sender') };
-      if (!t.enabled) return { kind: 'pass', reason: (passReason = 'tenant-paused') };
+      if (auth.nullSender) return { kind: 'pass', reason: (passReason = 'null-sender'), prepend };
+      if (!t.enabled) return { kind: 'pass', reason: (passReason = 'tenant-paused'), prepend };
       try {
         const decision = auth.tenant.decide({ sender, from: headers.from(), recipients, now: new Date() });
-        if (decision.kind === 'sign') return { kind: 'sign', blocks: decision.blocks, placement: decision.placement, rule: decision.rule };
+        if (decision.kind === 'sign') return { kind: 'sign', blocks: decision.blocks, placement: decision.placement, rule: decision.rule, prepend };
         if (decision.kind === 'skip' && decision.reason === 'render-failed') {
-          log.warn({ tenant: t.slug, detail: decision.detail }, 'signature could not be rendered; passing the message unsigned');
+          this.o.log.warn({ ...about, tenant: t.slug, detail: decision.detail }, 'signature could not be rendered; passing the message unsigned');
         }
-        return { kind: 'pass', reason: (passReason = decision.reason) };
+        return { kind: 'pass', reason: (passReason = decision.reason), prepend };
       } catch (err) {
         // a signature must never block mail: fail open
-        log.error({ tenant: t.slug, err: err instanceof Error ? err.message : String(err) }, 'policy failed; passing the message unsigned');
-        return { kind: 'pass', reason: (passReason = 'render-failed') };
+        this.o.log.error({ ...about, tenant: t.slug, err: err instanceof Error ? err.message : String(err) }, 'policy failed; passing the message unsigned');
+        return { kind: 'pass', reason: (passReason = 'render-failed'), prepend };
       }
     };
 
-    // errors are handled where they are awaited (signMessage, delivery); these only keep an
+    // counts DATA bytes and stops a message over the limit before the next hop sees its end
+    const onInput = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limit) throw new RelayError(552, '5.3.4', `Message exceeds the maximum size of ${limit} bytes`, 'too-large');
+    };
+
+    // errors are handled where they are awaited (signMessage, delivery); this only keeps an
     // 'error' event without a listener from becoming an uncaught exception
     out.on('error', () => undefined);
-    input.on('error', () => undefined);
-    stream.on('data', (c: Buffer) => this.o.metrics.bytes.inc(c.length));
-    stream.pipe(input);
-    stream.once('error', (err) => input.destroy(err));
     let outcome: SignOutcome | undefined;
     try {
       try {
-        outcome = await signMessage(input, out, choose);
+        outcome = await signMessage(stream, out, choose, { onInput, ...(this.o.signer ? { signer: this.o.signer } : {}) });
         endOfData = process.hrtime.bigint();
       } catch (err) {
         out.destroy(err instanceof Error ? err : new Error(String(err))); // never let the next hop see the end of this message
@@ -260,23 +250,23 @@ export class Relay {
       const result = await delivery;
       const t = tenant!.tenant;
       const delivered = process.hrtime.bigint();
-      this.o.metrics.deliverySeconds.observe({ tenant: t.slug }, Number(delivered - endOfData) / 1e9);
+      metrics.deliveryObserve(t.slug, Number(delivered - endOfData) / 1e9);
       const outcomeLabel = outcome.signed ? 'signed' : 'passed';
       const reason = outcome.signed ? (outcome.rule ?? '') : (passReason ?? outcome.reason ?? 'unknown');
-      this.o.metrics.messages.inc({ outcome: outcomeLabel, reason, tenant: t.slug });
+      metrics.count(outcomeLabel, reason, t.slug);
       if (outcome.signed && sender) void this.o.usage?.record(t.id, t.slug, sender);
-      log.info({ tenant: t.slug, outcome: outcomeLabel, reason, to: result.destination, ms: Number(delivered - started) / 1e6 }, 'relayed');
+      this.o.log.info({ ...about, tenant: t.slug, outcome: outcomeLabel, reason, to: result.destination, ms: Number(delivered - started) / 1e6 }, 'relayed');
       return `2.6.0 Relayed as ${id}`;
     } catch (err) {
       const e = err instanceof RelayError ? err : deliveryError(err, 'next hop');
-      this.o.metrics.messages.inc({ outcome: e.temporary ? 'deferred' : 'rejected', reason: e.reason, tenant: tenant?.tenant.slug ?? '' });
-      log[e.temporary ? 'warn' : 'info']({ tenant: tenant?.tenant.slug, code: e.smtpCode, enhanced: e.enhanced, reason: e.reason, cause: causeOf(e) }, 'refused');
+      metrics.count(e.temporary ? 'deferred' : 'rejected', e.reason, tenant?.tenant.slug ?? '');
+      this.o.log[e.temporary ? 'warn' : 'info']({ ...about, tenant: tenant?.tenant.slug, code: e.smtpCode, enhanced: e.enhanced, reason: e.reason, cause: causeOf(e) }, 'refused');
       throw e;
     } finally {
+      metrics.bytes.inc(received);
       // always drain what the client still sends before answering
-      stream.unpipe(input);
       if (!stream.destroyed && stream.readable) stream.resume();
-      this.o.metrics.transactionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.transactionSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 

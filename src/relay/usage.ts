@@ -17,6 +17,9 @@ const clean = (s: string) => s.replace(/[\t\r\n]/g, '');
 
 export class UsageRecorder {
   private month = '';
+  /** The current month's bounds (ms): the month string is made only when the month changes. */
+  private monthFrom = 0;
+  private monthUntil = 0;
   private seen = new Set<string>();
   private writing: Promise<void> = Promise.resolve();
 
@@ -36,9 +39,15 @@ export class UsageRecorder {
   }
 
   /** Records a signed message's sender; cheap when already recorded this month. */
-  record(tenantId: string, tenantSlug: string, sender: string, when = new Date()): Promise<void> {
-    const month = monthOf(when);
-    this.roll(month);
+  record(tenantId: string, tenantSlug: string, sender: string, when?: Date): Promise<void> {
+    const ms = when ? when.getTime() : Date.now();
+    if (ms < this.monthFrom || ms >= this.monthUntil) {
+      const d = new Date(ms);
+      this.monthFrom = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+      this.monthUntil = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+      this.roll(monthOf(d));
+    }
+    const month = this.month;
     const key = `${clean(tenantId)}\t${clean(sender.toLowerCase())}`;
     if (this.seen.has(key)) return this.writing;
     this.seen.add(key);

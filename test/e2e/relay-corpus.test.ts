@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import { silentLogger } from '../../src/log/index.ts';
+import { WorkerPartSigner } from '../../src/mime/index.ts';
 import { PolicyStore, Relay, RelayMetrics, SmtpDelivery } from '../../src/relay/index.ts';
 import { startNextHop, testCertificate, type NextHop } from '../fakes/next-hop.ts';
 import { PROJECT } from './relay-process.ts';
@@ -41,6 +42,8 @@ describe('the corpus through the relay', () => {
   let hop: NextHop;
   let relay: Relay;
   let delivery: SmtpDelivery;
+  // a low threshold sends most text parts through the worker thread, as large ones go in production
+  const signer = new WorkerPartSigner({ minBytes: 1024 });
   before(async () => {
     hop = await startNextHop();
     const log = silentLogger();
@@ -48,12 +51,13 @@ describe('the corpus through the relay', () => {
     const store = new PolicyStore(join(PROJECT, 'example-config'), log, metrics);
     assert.equal(await store.reload(), true);
     delivery = new SmtpDelivery({ override: { host: '127.0.0.1', port: hop.port }, name: 'relay.test', ca: hop.cert });
-    relay = new Relay({ listen: { host: '127.0.0.1', port: 0 }, hostname: 'relay.test', tls: await testCertificate(), store, delivery, log, metrics });
+    relay = new Relay({ listen: { host: '127.0.0.1', port: 0 }, hostname: 'relay.test', tls: await testCertificate(), store, delivery, log, metrics, signer });
     await relay.start();
   });
   after(async () => {
     await relay.shutdown(1000);
     await delivery.close();
+    await signer.close();
     await hop.close();
   });
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64, encodeQuotedPrintable } from '../../src/mime/encoding.ts';
+import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64, encodeQuotedPrintable, quotedPrintableOffset, spliceQuotedPrintable } from '../../src/mime/encoding.ts';
 import { parseContentType, parseHeaderFields, parseMailbox, parseAddressList, setHeaderField, withCharset, HeaderBlock } from '../../src/mime/headers.ts';
 
 // text-like bytes: lines, spaces at line ends, '=' signs, 8-bit, lone CRs
@@ -34,6 +34,64 @@ describe('quoted-printable', () => {
   it('encodes trailing whitespace and a leading line break faithfully', () => {
     assert.equal(encodeQuotedPrintable(Buffer.from('a \nb\t\n'), '\n').toString(), 'a=20\nb=09\n');
     assert.equal(encodeQuotedPrintable(Buffer.from('x'.repeat(80)), '\n').toString(), 'x'.repeat(75) + '=\n' + 'x'.repeat(5));
+  });
+});
+
+// quoted-printable as senders write it: our encoder's output, or hand-written sequences with
+// soft breaks, padding before line ends, broken escapes and lower-case hex
+const senderQp = fc.oneof(
+  textBytes.map((d) => encodeQuotedPrintable(d, '\r\n')),
+  fc
+    .array(fc.constantFrom('a', 'b', ' ', '\t', '=\r\n', '= \r\n', '=\n', '\r\n', '  \r\n', '=3D', '=3d', '=ZZ', '=4', '=C3=A9', '.', '='), { maxLength: 120 })
+    .map((a) => Buffer.from(a.join(''), 'latin1')),
+);
+
+describe('quoted-printable splice', () => {
+  it('cuts where the first n decoded bytes end, for every n between line breaks', () => {
+    fc.assert(
+      fc.property(senderQp, (qp) => {
+        const decoded = decodeQuotedPrintable(qp);
+        for (let n = 0; n <= decoded.length; n++) {
+          if (decoded[n - 1] === 13 && decoded[n] === 10) continue; // never cut a line break in two
+          const cut = quotedPrintableOffset(qp, n);
+          // what comes before the cut, closed by a soft break, is the first n bytes; what follows
+          // it is the rest, read on its own
+          const soft = Buffer.from('=\r\n');
+          assert.ok(decodeQuotedPrintable(Buffer.concat([qp.subarray(0, cut), soft])).equals(decoded.subarray(0, n)), `prefix at ${n}`);
+          assert.ok(decodeQuotedPrintable(qp.subarray(cut)).equals(decoded.subarray(n)), `rest at ${n}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('inserts by encoding only the insertion: every original byte stays, lines we write fit in 76', () => {
+    const insertion = fc.tuple(textBytes, fc.constantFrom('\r\n', '\n')).map(([b, e]) => Buffer.concat([b, Buffer.from(e)]));
+    fc.assert(
+      fc.property(textBytes, insertion, fc.nat(), (text, ins, pick) => {
+        const qp = encodeQuotedPrintable(text, '\r\n');
+        const at = pick % (text.length + 1);
+        const out = spliceQuotedPrintable(qp, at, ins, '\r\n');
+        if (!out) return; // the cut would not fit in 76 columns: the caller re-encodes whole
+        assert.ok(decodeQuotedPrintable(out).equals(Buffer.concat([text.subarray(0, at), ins, text.subarray(at)])));
+        const cut = quotedPrintableOffset(qp, at);
+        assert.ok(out.subarray(0, cut).equals(qp.subarray(0, cut)), 'bytes before the cut unchanged');
+        assert.ok(out.subarray(out.length - (qp.length - cut)).equals(qp.subarray(cut)), 'bytes after the cut unchanged');
+        for (const line of out.toString('latin1').split('\r\n')) assert.ok(line.length <= 76, `line ${JSON.stringify(line)}`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('ends a cut line with a soft break, and refuses a cut that would not fit', () => {
+    const qp = Buffer.from('Hello world=\r\nagain\r\n', 'latin1');
+    assert.equal(spliceQuotedPrintable(qp, 5, Buffer.from('SIG\r\n'), '\r\n')!.toString(), 'Hello=\r\nSIG\r\n world=\r\nagain\r\n');
+    // after "Hello world" comes a soft break: the cut moves past it, no new soft break needed
+    assert.equal(spliceQuotedPrintable(qp, 11, Buffer.from('SIG\r\n'), '\r\n')!.toString(), 'Hello world=\r\nSIG\r\nagain\r\n');
+    const full = Buffer.from('x'.repeat(76) + '\r\ny', 'latin1');
+    assert.equal(spliceQuotedPrintable(full, 76, Buffer.from('SIG\r\n'), '\r\n'), undefined);
+    assert.equal(spliceQuotedPrintable(qp, 3, Buffer.from('no line break'), '\r\n'), undefined);
+    assert.equal(spliceQuotedPrintable(Buffer.from('a  \r\nb'), 2, Buffer.from('SIG\r\n'), '\r\n'), undefined, 'not between CR and LF');
   });
 });
 

@@ -237,6 +237,7 @@ describe('relay: limits, allow-list, outbox, usage', () => {
     try {
       const res = await send(r.port, env(), message({ body: 'x'.repeat(70) + '\r\n'.repeat(1) + ('y'.repeat(76) + '\r\n').repeat(100) }));
       assert.equal(res.code, 552);
+      assert.match(res.response ?? '', /^552 5\.3\.4 /);
       assert.equal(hop.messages.length, 0);
     } finally {
       await r.stop();

@@ -1,0 +1,35 @@
+// Signing the held text parts of one message: analysis, the all-or-nothing checks (inline PGP,
+// already signed) and the rewrite of each part. Pure and synchronous, so the same function runs
+// on the event loop for ordinary parts and on a worker thread for large ones (see offload.ts).
+import type { Placement } from '../config/model.ts';
+import type { RenderedBlocks } from '../policy/types.ts';
+import type { LineEnding } from './encoding.ts';
+import { analyzePart, rewritePart, type HeldPart, type Rewritten } from './rewrite.ts';
+
+export interface SignPlan {
+  blocks: RenderedBlocks;
+  placement: Placement;
+  rule?: string;
+}
+
+/** What became of the held parts: all pass unchanged, or each rewritten (or why not). */
+export type PartsResult =
+  | { kind: 'pgp' }
+  | { kind: 'already-signed' }
+  | { kind: 'rewritten'; parts: (Rewritten | string)[] }
+  /** The signer gave up (it took too long): the parts pass unchanged, never blocked. */
+  | { kind: 'gave-up'; detail: string };
+
+export function signParts(parts: readonly HeldPart[], plan: SignPlan, eol: LineEnding): PartsResult {
+  const analyses = parts.map((p) => analyzePart(p, plan.placement, plan.blocks));
+  if (analyses.some((a) => !a.ok && a.pgp)) return { kind: 'pgp' };
+  if (analyses.some((a) => a.ok && a.alreadySigned)) return { kind: 'already-signed' };
+  return { kind: 'rewritten', parts: analyses.map((a) => (a.ok ? rewritePart(a, plan.blocks, plan.placement, eol) : a.detail)) };
+}
+
+/** Signs held parts somewhere else (a worker thread); `minBytes` of held text make it worth it. */
+export interface PartSigner {
+  readonly minBytes: number;
+  /** Rejects when the parts could not be signed there (the caller then passes them unchanged). */
+  sign(parts: readonly HeldPart[], plan: SignPlan, eol: LineEnding): Promise<PartsResult>;
+}
