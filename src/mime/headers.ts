@@ -16,15 +16,38 @@ export interface HeaderField {
 const CR = 13;
 const LF = 10;
 
+/** A field whose value is unfolded only when read: most fields of a message (Received, DKIM, ARC) never are. */
+class Field implements HeaderField {
+  private unfolded: string | undefined;
+  constructor(
+    readonly name: string,
+    readonly start: number,
+    readonly end: number,
+    private readonly block: Buffer,
+    private readonly valueStart: number,
+  ) {}
+
+  get value(): string {
+    if (this.unfolded === undefined) {
+      // the first line as it follows the colon, continuation lines trimmed, joined by a space
+      const lines = this.block.toString('utf8', this.valueStart, this.end).split(/\r?\n/);
+      if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+      let v = lines[0]!.replace(/\r$/, '');
+      for (let i = 1; i < lines.length; i++) v += ' ' + lines[i]!.replace(/\r$/, '').trim();
+      this.unfolded = v.replace(/[ \t]+/g, ' ').trim();
+    }
+    return this.unfolded;
+  }
+}
+
 /** Splits a raw header block (bytes, without the blank separator line) into fields. */
 export function parseHeaderFields(block: Buffer): HeaderField[] {
   const out: HeaderField[] = [];
   let pos = 0;
-  let current: { name: string; start: number; parts: string[] } | undefined;
+  let current: { name: string; start: number; valueStart: number } | undefined;
   const close = (end: number): void => {
     if (!current) return;
-    const value = current.parts.join(' ').replace(/[ \t]+/g, ' ').trim();
-    out.push({ name: current.name, value, start: current.start, end });
+    out.push(new Field(current.name, current.start, end, block, current.valueStart));
     current = undefined;
   };
   while (pos < block.length) {
@@ -33,15 +56,12 @@ export function parseHeaderFields(block: Buffer): HeaderField[] {
     let contentEnd = nl < 0 ? block.length : nl;
     if (contentEnd > pos && block[contentEnd - 1] === CR) contentEnd--;
     const first = block[pos];
-    if ((first === 0x20 || first === 0x09) && current) {
-      current.parts.push(block.toString('utf8', pos, contentEnd).trim());
-    } else {
+    if (!((first === 0x20 || first === 0x09) && current)) {
       close(pos);
-      const line = block.toString('utf8', pos, contentEnd);
-      const colon = line.indexOf(':');
-      const rawName = colon > 0 ? line.slice(0, colon).trim() : '';
-      if (rawName && !/\s/.test(rawName)) {
-        current = { name: rawName.toLowerCase(), start: pos, parts: [line.slice(colon + 1)] };
+      const colon = block.indexOf(0x3a, pos);
+      if (colon > pos && colon < contentEnd) {
+        const rawName = block.toString('utf8', pos, colon).trim();
+        if (rawName && !/\s/.test(rawName)) current = { name: rawName.toLowerCase(), start: pos, valueStart: colon + 1 };
       }
       // a line without a colon is kept in the bytes but not as a field
     }

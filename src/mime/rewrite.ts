@@ -94,16 +94,34 @@ function foldHtml(s: string, eol: string, max = 900): string {
     .join(eol);
 }
 
+// The blocks of a decision are one object for every message of that sender that day (the
+// policy caches decisions): what is derived from them alone is made once per object.
+const derived = new WeakMap<RenderedBlocks, Map<string, string | string[]>>();
+function onceFor<T extends string | string[]>(blocks: RenderedBlocks, key: string, make: () => T): T {
+  let m = derived.get(blocks);
+  if (!m) derived.set(blocks, (m = new Map()));
+  let v = m.get(key) as T | undefined;
+  if (v === undefined) m.set(key, (v = make()));
+  return v;
+}
+
 export function htmlInsertion(blocks: RenderedBlocks, eol: string): string {
-  return foldHtml(`<div id="sigops-signature" data-sigops="1">${eol}${asciiHtml(blocks.html)}${eol}</div>${eol}`, eol);
+  return onceFor(blocks, `html${eol}`, () => foldHtml(`<div id="sigops-signature" data-sigops="1">${eol}${asciiHtml(blocks.html)}${eol}</div>${eol}`, eol));
+}
+
+/** The text block's lines: no trailing spaces, and space-stuffed for format=flowed. */
+function textLines(blocks: RenderedBlocks, flowed: boolean): string[] {
+  return onceFor(blocks, flowed ? 'lines-flowed' : 'lines', () =>
+    blocks.text.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n').map((l) => {
+      let line = l.replace(/[ \t]+$/, ''); // no trailing spaces: in format=flowed they would join lines
+      if (flowed && (line.startsWith(' ') || line.startsWith('>') || line.startsWith('From '))) line = ' ' + line; // space-stuffing
+      return line;
+    }),
+  );
 }
 
 export function textInsertion(text: string, index: number, blocks: RenderedBlocks, eol: string, flowed: boolean, reply: boolean): string {
-  const lines = blocks.text.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n').map((l) => {
-    let line = l.replace(/[ \t]+$/, ''); // no trailing spaces: in format=flowed they would join lines
-    if (flowed && (line.startsWith(' ') || line.startsWith('>') || line.startsWith('From '))) line = ' ' + line; // space-stuffing
-    return line;
-  });
+  const lines = textLines(blocks, flowed);
   const before = text.slice(0, index);
   // a flowed line (trailing space) right above would join our first line: end its paragraph
   const lead = (before.length > 0 && !before.endsWith('\n')) || (flowed && / \r?\n$/.test(before)) ? eol : '';
