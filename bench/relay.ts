@@ -1,7 +1,9 @@
 // Benchmark of the signing relay against a bare pass-through relay built from the same
 // libraries (bench/passthrough-relay.ts: smtp-server in, nodemailer out, no parsing). Same
 // machine, same messages (the shared corpus + realistic Outlook replies), persistent STARTTLS
-// connections, 10 concurrent connections, alternating rounds. Also: per-connection setup cost
+// connections, 10 concurrent connections, alternating rounds. A third relay is sigops with every
+// tenant paused (the same relay without the signing) to show where the difference comes from.
+// Also: per-connection setup cost
 // (connect + greeting + EHLO + STARTTLS + EHLO) and the peak RSS of each relay process while a
 // 100 MB message goes through.
 //
@@ -10,7 +12,7 @@
 // --write records the report in bench/results/relay.md.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,15 +84,27 @@ async function bundles(): Promise<{ sigops: string; pass: string }> {
   return { sigops: join(bundleDir, 'sigops.mjs'), pass: join(bundleDir, 'passthrough.mjs') };
 }
 
+// The example config with every tenant paused: the same relay, the same checks, logs and
+// metrics, but every message passes unsigned. Shows what the relay costs apart from signing.
+function pausedConfig(): string {
+  const dir = join(tmp, 'config-paused');
+  cpSync(join(ROOT, 'example-config'), dir, { recursive: true });
+  for (const f of readdirSync(join(dir, 'tenants'))) {
+    const file = join(dir, 'tenants', f);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^enabled: true$/m, 'enabled: false'));
+  }
+  return dir;
+}
+
 let logNo = 0;
-async function startSigning(entry: string[] = ['bin/sigops']): Promise<Child> {
+async function startSigning(entry: string[] = ['bin/sigops'], config = 'example-config', name = 'sigops relay'): Promise<Child> {
   // logs go to a file, as journald or a container runtime would take them: a bench process
   // busy with load must not be the relay's slow log reader
   const logFile = join(tmp, `relay-${++logNo}.log`);
   const fd = openSync(logFile, 'w');
   const proc = spawn(
     process.execPath,
-    [...NODE_FLAGS, ...entry, 'relay', '--config', 'example-config', '--listen', '127.0.0.1:0', '--deliver', `smtp://127.0.0.1:${sinkPort}`,
+    [...NODE_FLAGS, ...entry, 'relay', '--config', config, '--listen', '127.0.0.1:0', '--deliver', `smtp://127.0.0.1:${sinkPort}`,
       '--deliver-insecure-tls', '--state', join(tmp, 'state'), '--hostname', 'relay.bench'],
     { cwd: ROOT, stdio: ['ignore', 'ignore', fd], env: { ...process.env, SIGOPS_LOG_LEVEL: 'info' } },
   );
@@ -103,7 +117,7 @@ async function startSigning(entry: string[] = ['bin/sigops']): Promise<Child> {
     await new Promise((r) => setTimeout(r, 50));
     port = Number(/"msg":"relay listening"/.test(readFileSync(logFile, 'utf8')) ? /"smtp":"[^"]*:(\d+)"/.exec(readFileSync(logFile, 'utf8'))?.[1] : 0);
   }
-  return { name: 'sigops relay', proc, port };
+  return { name, proc, port };
 }
 
 async function startPassThrough(entry: string[] = ['--import', 'tsx', 'bench/passthrough-relay.ts']): Promise<Child> {
@@ -349,10 +363,11 @@ if (args.includes('--big-only')) {
 process.stderr.write(`messages: ${corpusCount} corpus + ${messages.length - corpusCount} replies, avg ${(avgBytes / 1024).toFixed(1)} KB; ${MESSAGES} per round, ${ROUNDS} rounds, ${CONCURRENCY} connections\n`);
 const direct = await load(sinkPort, Math.min(MESSAGES, 1000));
 const signing = await startSigning();
+const paused = await startSigning(undefined, pausedConfig(), 'sigops, signing off');
 const pass = await startPassThrough();
-const results: Record<string, LoadResult[]> = { [signing.name]: [], [pass.name]: [] };
+const results: Record<string, LoadResult[]> = { [signing.name]: [], [pass.name]: [], [paused.name]: [] };
 for (let r = 0; r < ROUNDS; r++) {
-  for (const c of r % 2 === 0 ? [pass, signing] : [signing, pass]) {
+  for (const c of r % 2 === 0 ? [pass, signing, paused] : [paused, signing, pass]) {
     const res = await load(c.port, MESSAGES, c.proc.pid);
     results[c.name]!.push(res);
     process.stderr.write(`round ${r + 1} ${c.name}: ${res.perSecond.toFixed(0)} msg/s, p50 ${res.p50.toFixed(2)} ms, p99 ${res.p99.toFixed(2)} ms, relay CPU ${res.cpuMs?.toFixed(2)} ms/msg (busy ${((res.relayBusy ?? 0) * 100).toFixed(0)} %), bench process busy ${((res.benchBusy ?? 0) * 100).toFixed(0)} %, failures ${res.failures}\n`);
@@ -362,6 +377,7 @@ const connSign = await connectionCost(signing.port);
 const connPass = await connectionCost(pass.port);
 const rssAfterLoad = { sign: peakRssMb(signing.proc.pid!), pass: peakRssMb(pass.proc.pid!) };
 await stop(signing);
+await stop(paused);
 await stop(pass);
 const bigSign = await bigThrough(() => startSigning());
 const bigPass = await bigThrough(() => startPassThrough());
@@ -383,6 +399,7 @@ const best = (rs: LoadResult[]): LoadResult => {
 };
 const S = best(results[signing.name]!);
 const P = best(results[pass.name]!);
+const Q = best(results[paused.name]!);
 // rounds run in adjacent pairs (A B, B A, …): the ratio of each pair is measured under the same
 // machine conditions, and the median pair is reported (other work on a shared machine shows up
 // as slow rounds for both)
@@ -392,12 +409,14 @@ const ratio = medianOf(pairs.map(({ s, p }) => s.perSecond / p.perSecond));
 const addedP50 = medianOf(pairs.map(({ s, p }) => s.p50 - p.p50));
 const addedP99 = medianOf(pairs.map(({ s, p }) => s.p99 - p.p99));
 const cpuRatio = medianOf(pairs.map(({ s, p }) => (p.cpuMs ?? NaN) / (s.cpuMs ?? NaN)));
+const pausedRatio = medianOf(results[paused.name]!.map((q, i) => q.perSecond / results[pass.name]![i]!.perSecond));
+const pausedCpuRatio = medianOf(results[paused.name]!.map((q, i) => (results[pass.name]![i]!.cpuMs ?? NaN) / (q.cpuMs ?? NaN)));
 const f = (n: number, d = 2) => n.toFixed(d);
 const report = `# Relay benchmark
 
 \`npm run bench:relay\` (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version})
 
-Same machine, same messages (${corpusCount} messages of the shared corpus + ${messages.length - corpusCount} generated Outlook
+Same machine, same messages for every relay (${corpusCount} messages of the shared corpus + ${messages.length - corpusCount} generated Outlook
 replies with 1–5 quoted messages, 30 % with a 20–200 KB attachment; average ${f(avgBytes / 1024, 1)} KB), ${CONCURRENCY} persistent
 STARTTLS connections from a nodemailer pool, ${MESSAGES} messages per round after ${WARMUP} warm-up messages, ${ROUNDS} alternating
 rounds (median shown). Both relays deliver through a pooled nodemailer STARTTLS connection to the same discarding
@@ -410,13 +429,16 @@ Both relay processes run under tsx (as \`bin/sigops\` does) with node flags \`${
 | next hop direct (no relay, context) | ${f(direct.perSecond, 0)} | ${f(direct.p50)} | ${f(direct.p90)} | ${f(direct.p99)} | | ${direct.failures} |
 | pass-through relay | ${f(P.perSecond, 0)} | ${f(P.p50)} | ${f(P.p90)} | ${f(P.p99)} | ${f(P.cpuMs ?? NaN)} | ${P.failures} |
 | **sigops relay** (signing) | **${f(S.perSecond, 0)}** | **${f(S.p50)}** | ${f(S.p90)} | **${f(S.p99)}** | ${f(S.cpuMs ?? NaN)} | ${S.failures} |
+| sigops relay, signing off (every tenant paused: same checks, logs, metrics; no signing) | ${f(Q.perSecond, 0)} | ${f(Q.p50)} | ${f(Q.p90)} | ${f(Q.p99)} | ${f(Q.cpuMs ?? NaN)} | ${Q.failures} |
 
 - Throughput: sigops reaches **${f(ratio * 100, 1)} %** of the pass-through (median of the per-pair ratios; target ≥ 85 %): ${ratio >= 0.85 ? 'met' : 'NOT met'}.
+- With signing off, the same relay reaches **${f(pausedRatio * 100, 1)} %** of the pass-through's throughput (CPU capacity ${f(pausedCpuRatio * 100, 0)} %):
+  what separates sigops from the pass-through is the signing itself, not the relay around it.
 - Added latency (median of the per-pair differences): p50 **${addedP50 >= 0 ? '+' : ''}${f(addedP50)} ms**, p99 **${addedP99 >= 0 ? '+' : ''}${f(addedP99)} ms** (target p99 ≤ +10 ms): ${addedP99 <= 10 ? 'met' : 'NOT met'}.
 - CPU per message of the relay process: sigops ${f(S.cpuMs ?? NaN)} ms, pass-through ${f(P.cpuMs ?? NaN)} ms. A relay process is one thread, so its capacity
   per core is about 1000 / (CPU ms per message): by that measure, which other load on the machine disturbs least,
   sigops has **${f(cpuRatio * 100, 0)} %** of the pass-through's capacity.
-- Per round (pairs in order): ${pairs.map(({ s, p }) => `${f(s.perSecond, 0)}/${f(p.perSecond, 0)}`).join(', ')} msg/s (sigops/pass-through);
+- Per round (in order): ${pairs.map(({ s, p }, i) => `${f(s.perSecond, 0)}/${f(results[paused.name]![i]!.perSecond, 0)}/${f(p.perSecond, 0)}`).join(', ')} msg/s (sigops/signing off/pass-through);
   relay CPU busy ${pairs.map(({ s, p }) => `${f((s.relayBusy ?? 0) * 100, 0)}/${f((p.relayBusy ?? 0) * 100, 0)}`).join(', ')} %; load generator + next hop busy ${pairs.map(({ s, p }) => `${f((s.benchBusy ?? 0) * 100, 0)}/${f((p.benchBusy ?? 0) * 100, 0)}`).join(', ')} %.
 
 Per-connection setup (median of 15: TCP connect, greeting, EHLO, STARTTLS, TLS handshake, EHLO; includes smtp-server's
