@@ -178,6 +178,81 @@ class OutputSink {
   }
 }
 
+/**
+ * Reads the input in flowing mode ('data' events; paused while a few chunks wait) rather than
+ * through the stream's async iterator, whose paused-mode reads (read() bookkeeping and a
+ * nextTick per chunk) showed in the relay's profiles. An error or a premature close fails the
+ * read that is waiting, as the iterator would.
+ */
+class InputReader {
+  private queue: Buffer[] = [];
+  private head = 0;
+  private ended = false;
+  private paused = false;
+  private error: Error | undefined;
+  private wake: (() => void) | undefined;
+  private readonly onData = (c: unknown): void => {
+    this.queue.push(toBuffer(c));
+    if (!this.paused && this.queue.length - this.head >= 4) {
+      this.paused = true;
+      this.input.pause();
+    }
+    this.notify();
+  };
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.notify();
+  };
+  private readonly onError = (e: Error): void => {
+    this.error ??= e;
+    this.notify();
+  };
+  private readonly onClose = (): void => {
+    if (!this.ended) this.error ??= prematureClose();
+    this.notify();
+  };
+
+  constructor(private readonly input: Readable) {
+    input.on('data', this.onData);
+    input.on('end', this.onEnd);
+    input.on('error', this.onError);
+    input.on('close', this.onClose);
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async next(): Promise<Buffer | undefined> {
+    for (;;) {
+      if (this.head < this.queue.length) {
+        const chunk = this.queue[this.head++]!;
+        if (this.head === this.queue.length) {
+          this.queue = [];
+          this.head = 0;
+        }
+        if (this.paused && this.queue.length - this.head < 2) {
+          this.paused = false;
+          this.input.resume();
+        }
+        return chunk;
+      }
+      if (this.error) throw this.error;
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  dispose(): void {
+    this.input.removeListener('data', this.onData);
+    this.input.removeListener('end', this.onEnd);
+    this.input.removeListener('error', this.onError);
+    this.input.removeListener('close', this.onClose);
+  }
+}
+
 async function drain(next: Next): Promise<void> {
   try {
     while ((await next()) !== undefined) {
@@ -200,92 +275,95 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
     maxHeaderBytes: options.maxHeaderBytes ?? 1024 * 1024,
     maxDepth: options.maxDepth ?? 32,
   };
-  const it = (input as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  let onInput = options.onInput;
-  let done = false;
-  const next: Next = async () => {
-    if (done) return undefined;
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      return undefined;
-    }
-    const chunk = toBuffer(r.value);
-    if (onInput) {
-      try {
-        onInput(chunk);
-      } catch (err) {
-        onInput = undefined; // it refused once; the drain that follows reads the rest
-        throw err;
+  const reader = new InputReader(input);
+  try {
+    let onInput = options.onInput;
+    let done = false;
+    const next: Next = async () => {
+      if (done) return undefined;
+      const chunk = await reader.next();
+      if (chunk === undefined) {
+        done = true;
+        return undefined;
       }
-    }
-    return chunk;
-  };
-
-  let head: Head;
-  try {
-    head = await readHead(next, limits.maxHeaderBytes);
-  } catch (err) {
-    await drain(next);
-    throw err;
-  }
-  const headers = new HeaderBlock(parseHeaderFields(head.block));
-  let choice: SigningChoice;
-  try {
-    choice = await choose(headers);
-  } catch (err) {
-    await drain(next);
-    throw err;
-  }
-
-  const eol = lineEndingOf(head.block);
-  const plan = choice.kind === 'sign' ? { blocks: choice.blocks, placement: choice.placement, ...(choice.rule !== undefined ? { rule: choice.rule } : {}) } : undefined;
-  const walker = new Walker(plan ?? { blocks: { html: '', text: '' }, placement: 'bottom' }, limits, eol, options.signer);
-  const pass = headerReason(headers);
-  if (head.status === 'overflow') {
-    // no end of the header block in sight: add our header on top and send everything as it came
-    const mark = pass?.reason === 'already-processed' ? EMPTY : Buffer.from(`X-Sigops-Processed: true${eol}`, 'latin1');
-    walker.out.push(mark, head.block);
-    walker.outcome = { signed: false, reason: pass?.reason ?? 'unparseable', detail: pass?.detail ?? 'header block too large' };
-  } else if (pass?.reason === 'already-processed') {
-    walker.out.push(head.block, head.separator);
-    walker.outcome = { signed: false, reason: 'already-processed' };
-  } else if (pass) {
-    walker.passWhole(head.block, head.separator, pass.reason, pass.detail);
-  } else if (choice.kind === 'pass') {
-    walker.passWhole(head.block, head.separator, 'policy', choice.reason);
-  } else if (head.status === 'eof') {
-    walker.passWhole(head.block, head.separator, 'unparseable', 'no body');
-  } else {
-    walker.startBody(headers, head.block, head.separator);
-  }
-  if (choice.prepend) walker.out.unshift(Buffer.from(choice.prepend, 'latin1'));
-
-  const sink = new OutputSink(output);
-  try {
-    if (head.rest.length > 0) walker.push(head.rest);
-    for (;;) {
-      if (walker.out.length > 0) {
-        const out = walker.out;
-        walker.out = [];
-        await sink.writeAll(out);
+      if (onInput) {
+        try {
+          onInput(chunk);
+        } catch (err) {
+          onInput = undefined; // it refused once; the drain that follows reads the rest
+          throw err;
+        }
       }
-      const chunk = await next();
-      if (chunk === undefined) break;
-      walker.push(chunk);
+      return chunk;
+    };
+
+    let head: Head;
+    try {
+      head = await readHead(next, limits.maxHeaderBytes);
+    } catch (err) {
+      await drain(next);
+      throw err;
     }
-    walker.end();
-    const out = walker.out;
-    walker.out = [];
-    await sink.writeAll(out);
-    await sink.end();
-  } catch (err) {
-    // as stream.pipeline does: the output never sees an end, it is destroyed with the error
-    if (!output.destroyed) output.destroy(err instanceof Error ? err : new Error(String(err)));
+    const headers = new HeaderBlock(parseHeaderFields(head.block));
+    let choice: SigningChoice;
+    try {
+      choice = await choose(headers);
+    } catch (err) {
+      await drain(next);
+      throw err;
+    }
+
+    const eol = lineEndingOf(head.block);
+    const plan = choice.kind === 'sign' ? { blocks: choice.blocks, placement: choice.placement, ...(choice.rule !== undefined ? { rule: choice.rule } : {}) } : undefined;
+    const walker = new Walker(plan ?? { blocks: { html: '', text: '' }, placement: 'bottom' }, limits, eol, options.signer);
+    const pass = headerReason(headers);
+    if (head.status === 'overflow') {
+      // no end of the header block in sight: add our header on top and send everything as it came
+      const mark = pass?.reason === 'already-processed' ? EMPTY : Buffer.from(`X-Sigops-Processed: true${eol}`, 'latin1');
+      walker.out.push(mark, head.block);
+      walker.outcome = { signed: false, reason: pass?.reason ?? 'unparseable', detail: pass?.detail ?? 'header block too large' };
+    } else if (pass?.reason === 'already-processed') {
+      walker.out.push(head.block, head.separator);
+      walker.outcome = { signed: false, reason: 'already-processed' };
+    } else if (pass) {
+      walker.passWhole(head.block, head.separator, pass.reason, pass.detail);
+    } else if (choice.kind === 'pass') {
+      walker.passWhole(head.block, head.separator, 'policy', choice.reason);
+    } else if (head.status === 'eof') {
+      walker.passWhole(head.block, head.separator, 'unparseable', 'no body');
+    } else {
+      walker.startBody(headers, head.block, head.separator);
+    }
+    if (choice.prepend) walker.out.unshift(Buffer.from(choice.prepend, 'latin1'));
+
+    const sink = new OutputSink(output);
+    try {
+      if (head.rest.length > 0) walker.push(head.rest);
+      for (;;) {
+        if (walker.out.length > 0) {
+          const out = walker.out;
+          walker.out = [];
+          await sink.writeAll(out);
+        }
+        const chunk = await next();
+        if (chunk === undefined) break;
+        walker.push(chunk);
+      }
+      walker.end();
+      const out = walker.out;
+      walker.out = [];
+      await sink.writeAll(out);
+      await sink.end();
+    } catch (err) {
+      // as stream.pipeline does: the output never sees an end, it is destroyed with the error
+      if (!output.destroyed) output.destroy(err instanceof Error ? err : new Error(String(err)));
+      sink.dispose();
+      await drain(next);
+      throw err;
+    }
     sink.dispose();
-    await drain(next);
-    throw err;
+    return walker.outcome ?? { signed: false, reason: 'no-text-part' };
+  } finally {
+    reader.dispose();
   }
-  sink.dispose();
-  return walker.outcome ?? { signed: false, reason: 'no-text-part' };
 }
