@@ -282,21 +282,57 @@ const FROM_LINE = /^\s*\*?(?:From|Von|De|Da|Van|Fra|Från|Od|От|Kimden|Lähett
 const SENT_LINE = /^\s*\*?(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Fecha|Inviato|Data|Verzonden|Skickat|Sendt|Wysłano|Отправлено|Gönderildi|Lähetetty|送信日時|发送时间|日期|寄件日期)\s*[:：]\*?/i;
 const QUOTED_LINE = /^\s*>/;
 
+/**
+ * The lines of a text, split only as far as they are read: the quote search stops at the first
+ * quoted line, and a reply's quoted history (most of its text) is never split.
+ */
+class Lines {
+  private readonly lines: string[] = [];
+  private readonly starts: number[] = [];
+  private pos = 0;
+  private done = false;
+  constructor(private readonly text: string) {}
+
+  /** Whether line `i` exists. */
+  has(i: number): boolean {
+    const text = this.text;
+    while (this.lines.length <= i && !this.done) {
+      const pos = this.pos;
+      const nl = text.indexOf('\n', pos);
+      const end = nl < 0 ? text.length : nl;
+      this.starts.push(pos);
+      this.lines.push(text.slice(pos, end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end));
+      if (nl < 0) this.done = true;
+      else this.pos = nl + 1;
+    }
+    return i < this.lines.length;
+  }
+
+  at(i: number): string {
+    return this.has(i) ? this.lines[i]! : '';
+  }
+
+  start(i: number): number {
+    this.has(i);
+    return this.starts[i]!;
+  }
+}
+
 /** Returns the first line index where the quoted thread starts, and why. */
-function findTextQuoteLine(lines: readonly string[]): { line: number; marker: string } | undefined {
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+function findTextQuoteLine(lines: Lines): { line: number; marker: string } | undefined {
+  for (let i = 0; lines.has(i); i++) {
+    const line = lines.at(i);
     if (line.length > 2000) continue;
     if (SEPARATOR_LINE.test(line)) return { line: i, marker: 'original-message' };
     if (FORWARD_LINE.test(line)) return { line: i, marker: 'forwarded' };
     if (UNDERSCORE_LINE.test(line)) return { line: i, marker: 'underscore-separator' };
     if (ONE_LINE_ATTR.test(line)) return { line: i, marker: 'attribution' };
-    if (ATTR_LEAD_LINE.test(line) && i + 1 < lines.length && ATTR_TAIL_LINE.test(lines[i + 1]!) && !QUOTED_LINE.test(lines[i + 1]!)) {
+    if (ATTR_LEAD_LINE.test(line) && lines.has(i + 1) && ATTR_TAIL_LINE.test(lines.at(i + 1)) && !QUOTED_LINE.test(lines.at(i + 1))) {
       return { line: i, marker: 'attribution-wrapped' };
     }
     if (FROM_LINE.test(line)) {
-      for (let k = i + 1; k < Math.min(lines.length, i + 5); k++) {
-        if (SENT_LINE.test(lines[k]!)) return { line: i, marker: 'from-sent-block' };
+      for (let k = i + 1; k < i + 5 && lines.has(k); k++) {
+        if (SENT_LINE.test(lines.at(k))) return { line: i, marker: 'from-sent-block' };
       }
     }
     if (QUOTED_LINE.test(line)) return { line: attributionAbove(lines, i), marker: 'quoted' };
@@ -308,50 +344,34 @@ function findTextQuoteLine(lines: readonly string[]): { line: number; marker: st
  * An attribution we do not know by its words ("X said:", "… написал:") sits right above the
  * quote, maybe after a blank line and wrapped over two lines: it belongs to the quote.
  */
-function attributionAbove(lines: readonly string[], quoteLine: number): number {
+function attributionAbove(lines: Lines, quoteLine: number): number {
   let k = quoteLine - 1;
-  while (k >= 0 && lines[k]!.trim() === '') k--;
-  if (k < 0 || quoteLine - k > 2 || !/:\s*$/.test(lines[k]!) || QUOTED_LINE.test(lines[k]!)) return quoteLine;
-  const prev = k > 0 ? lines[k - 1]! : '';
-  if (prev.trim() !== '' && (/<\s*$/.test(prev) || /\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(prev)) && !/\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(lines[k]!)) {
+  while (k >= 0 && lines.at(k).trim() === '') k--;
+  if (k < 0 || quoteLine - k > 2 || !/:\s*$/.test(lines.at(k)) || QUOTED_LINE.test(lines.at(k))) return quoteLine;
+  const prev = k > 0 ? lines.at(k - 1) : '';
+  if (prev.trim() !== '' && (/<\s*$/.test(prev) || /\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(prev)) && !/\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(lines.at(k))) {
     return k - 1;
   }
   return k;
 }
 
-/** Splits text into lines and remembers where each starts. */
-function lineStarts(text: string): { lines: string[]; starts: number[] } {
-  const lines: string[] = [];
-  const starts: number[] = [];
-  let pos = 0;
-  while (pos <= text.length) {
-    const nl = text.indexOf('\n', pos);
-    const end = nl < 0 ? text.length : nl;
-    starts.push(pos);
-    lines.push(text.slice(pos, end > pos && text[end - 1] === '\r' ? end - 1 : end));
-    if (nl < 0) break;
-    pos = nl + 1;
-  }
-  return { lines, starts };
-}
-
 /** Bottom-posting (Thunderbird's default): nothing above the quote, the new text under it. */
-function isBottomPosted(lines: readonly string[], quoteLine: number): boolean {
-  if (lines.slice(0, quoteLine).some((l) => l.trim() !== '')) return false;
+function isBottomPosted(lines: Lines, quoteLine: number): boolean {
+  for (let k = 0; k < quoteLine; k++) if (lines.at(k).trim() !== '') return false;
   // the quote must be ">" lines (after at most a two-line attribution) …
   let i = quoteLine;
-  while (i < quoteLine + 2 && i < lines.length && !QUOTED_LINE.test(lines[i]!)) i++;
-  if (i >= lines.length || !QUOTED_LINE.test(lines[i]!)) return false;
+  while (i < quoteLine + 2 && lines.has(i) && !QUOTED_LINE.test(lines.at(i))) i++;
+  if (!lines.has(i) || !QUOTED_LINE.test(lines.at(i))) return false;
   // … followed by new, unquoted text
-  while (i < lines.length && (QUOTED_LINE.test(lines[i]!) || lines[i]!.trim() === '')) i++;
-  return i < lines.length;
+  while (lines.has(i) && (QUOTED_LINE.test(lines.at(i)) || lines.at(i).trim() === '')) i++;
+  return lines.has(i);
 }
 
 export function placeInText(text: string, placement: Placement): Spot {
-  const { lines, starts } = lineStarts(text);
+  const lines = new Lines(text);
   const quote = findTextQuoteLine(lines);
   if (quote && isBottomPosted(lines, quote.line)) return { index: text.length, newestEnd: text.length, marker: 'bottom-posted' };
-  const newestEnd = quote ? starts[quote.line]! : text.length;
+  const newestEnd = quote ? lines.start(quote.line) : text.length;
   if (placement === 'reply' && quote) return { index: newestEnd, newestEnd, marker: quote.marker };
   return { index: text.length, newestEnd, marker: 'bottom' };
 }
