@@ -258,7 +258,13 @@ function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, ou
  * stays as it was. Undefined when the cut cannot be made within the 76-column limit (the
  * caller then re-encodes the whole part).
  */
-export function spliceQuotedPrintable(content: Buffer, at: number, inserted: Buffer, eol: LineEnding): Buffer | undefined {
+export function spliceQuotedPrintable(
+  content: Buffer,
+  at: number,
+  inserted: Buffer,
+  eol: LineEnding,
+  encode: (inserted: Buffer) => Buffer = (b) => encodeQuotedPrintable(b, eol),
+): Buffer | undefined {
   if (inserted.length === 0) return content;
   if (inserted[inserted.length - 1] !== LF) return undefined;
   const cut = quotedPrintableOffset(content, at);
@@ -268,7 +274,7 @@ export function spliceQuotedPrintable(content: Buffer, at: number, inserted: Buf
   const midLine = cut > lineStart;
   // a cut in the middle of a line ends that line with a soft break "=", which must fit
   if (midLine && cut - lineStart > 75) return undefined;
-  const encoded = encodeQuotedPrintable(inserted, eol);
+  const encoded = encode(inserted);
   const pieces = [content.subarray(0, cut)];
   if (midLine) pieces.push(Buffer.from(`=${eol}`, 'latin1'));
   pieces.push(encoded, content.subarray(cut));

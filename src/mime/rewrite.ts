@@ -96,8 +96,8 @@ function foldHtml(s: string, eol: string, max = 900): string {
 
 // The blocks of a decision are one object for every message of that sender that day (the
 // policy caches decisions): what is derived from them alone is made once per object.
-const derived = new WeakMap<RenderedBlocks, Map<string, string | string[]>>();
-function onceFor<T extends string | string[]>(blocks: RenderedBlocks, key: string, make: () => T): T {
+const derived = new WeakMap<RenderedBlocks, Map<string, string | string[] | Buffer>>();
+function onceFor<T extends string | string[] | Buffer>(blocks: RenderedBlocks, key: string, make: () => T): T {
   let m = derived.get(blocks);
   if (!m) derived.set(blocks, (m = new Map()));
   let v = m.get(key) as T | undefined;
@@ -233,7 +233,11 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
   else if (cte === 'quoted-printable') {
     // a quoted-printable part keeps its encoded bytes; only the insertion is encoded
     const spliced = part.transferEncoding === 'quoted-printable' && spliceAt !== undefined && whole === undefined
-      ? spliceQuotedPrintable(a.content, spliceAt, insertedBytes, rawEol)
+      ? spliceQuotedPrintable(a.content, spliceAt, insertedBytes, rawEol, part.kind === 'html'
+          // the HTML block (the larger one) encodes the same way for every message of the decision
+          ? (b) => onceFor(blocks, `qp\u0000${codec.name}\u0000${charset ?? ''}\u0000${rawEol}\u0000${insertion}`, () => encodeQuotedPrintable(b, rawEol))
+          : undefined,
+        )
       : undefined;
     encoded = spliced ?? encodeQuotedPrintable(newDecoded(), rawEol);
   } else encoded = newDecoded();
