@@ -26,10 +26,39 @@ function hexVal(c: number | undefined): number {
 /** RFC 2045 §6.7 decoding, forgiving: a broken `=` sequence is kept literally. */
 export function decodeQuotedPrintable(src: Buffer): Buffer {
   const out = Buffer.allocUnsafe(src.length);
+  return out.subarray(0, walkQuotedPrintable(src, out, Infinity).decoded);
+}
+
+/**
+ * Where, in quoted-printable `src`, the first `decodedLength` decoded bytes end: the offset
+ * just after the sequences that decode to them, moved past any soft line breaks that follow
+ * (so a cut there starts a new encoded line when it can).
+ */
+export function quotedPrintableOffset(src: Buffer, decodedLength: number): number {
+  // the walk writes what it decodes; here only where it stops matters
+  let i = walkQuotedPrintable(src, Buffer.allocUnsafe(Math.min(decodedLength, src.length)), decodedLength).encoded;
+  // soft line breaks decode to nothing: the cut goes after them
+  const n = src.length;
+  for (;;) {
+    if (src[i] !== 0x3d) return i;
+    let j = i + 1;
+    while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
+    if (src[j] === LF) i = j + 1;
+    else if (src[j] === CR && src[j + 1] === LF) i = j + 2;
+    else return i;
+  }
+}
+
+/**
+ * Reads quoted-printable sequence by sequence, writing the decoded bytes to `out` (at least
+ * min(stopAt, src.length) long), until `stopAt` decoded bytes (a cut may fall inside a run of
+ * literal spaces) or the end.
+ */
+function walkQuotedPrintable(src: Buffer, out: Buffer, stopAt: number): { encoded: number; decoded: number } {
   const n = src.length;
   let o = 0;
   let i = 0;
-  while (i < n) {
+  while (i < n && o < stopAt) {
     const c = src[i]!;
     if (c === 0x3d) {
       let j = i + 1;
@@ -58,11 +87,11 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
     } else if (c === 0x20 || c === 0x09) {
       let j = i;
       while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
-      // (a byte loop: Buffer#copy makes a typed-array view per call, garbage on every space)
-      if (j < n && src[j] !== LF && !(src[j] === CR && src[j + 1] === LF)) {
+      // literal unless it is padding before a line break (trailing space at the very end is content)
+      if (j >= n || (src[j] !== LF && !(src[j] === CR && src[j + 1] === LF))) {
+        if (o + (j - i) > stopAt) return { encoded: i + (stopAt - o), decoded: stopAt }; // the cut falls inside the run
+        // (a byte loop: Buffer#copy makes a typed-array view per call, garbage on every space)
         for (let k = i; k < j; k++) out[o++] = src[k]!;
-      } else if (j >= n) {
-        for (let k = i; k < j; k++) out[o++] = src[k]!; // trailing space at the very end is content, not padding
       }
       i = j;
     } else {
@@ -70,59 +99,7 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
       i++;
     }
   }
-  return out.subarray(0, o);
-}
-
-/**
- * Where, in quoted-printable `src`, the first `decodedLength` decoded bytes end: the offset
- * just after the sequences that decode to them, moved past any soft line breaks that follow
- * (so a cut there starts a new encoded line when it can). Reads `src` as
- * decodeQuotedPrintable does, sequence by sequence; keep the two in step.
- */
-export function quotedPrintableOffset(src: Buffer, decodedLength: number): number {
-  const n = src.length;
-  let o = 0;
-  let i = 0;
-  while (i < n && o < decodedLength) {
-    const c = src[i]!;
-    if (c === 0x3d) {
-      let j = i + 1;
-      while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
-      if (j >= n) {
-        i = j;
-        continue;
-      }
-      if (src[j] === LF) {
-        i = j + 1;
-        continue;
-      }
-      if (src[j] === CR && src[j + 1] === LF) {
-        i = j + 2;
-        continue;
-      }
-      i += hexVal(src[i + 1]) >= 0 && hexVal(src[i + 2]) >= 0 ? 3 : 1;
-      o++;
-    } else if (c === 0x20 || c === 0x09) {
-      let j = i;
-      while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
-      const literal = j >= n || (src[j] !== LF && !(src[j] === CR && src[j + 1] === LF));
-      if (literal && o + (j - i) > decodedLength) return i + (decodedLength - o); // the cut falls inside the run
-      if (literal) o += j - i;
-      i = j;
-    } else {
-      o++;
-      i++;
-    }
-  }
-  // soft line breaks decode to nothing: the cut goes after them
-  for (;;) {
-    if (src[i] !== 0x3d) return i;
-    let j = i + 1;
-    while (j < n && (src[j] === 0x20 || src[j] === 0x09)) j++;
-    if (src[j] === LF) i = j + 1;
-    else if (src[j] === CR && src[j + 1] === LF) i = j + 2;
-    else return i;
-  }
+  return { encoded: i, decoded: o };
 }
 
 const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
