@@ -80,6 +80,19 @@ function prematureClose(): Error {
   return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
+/** One waiter woken by stream events: what OutputSink and InputReader wait on. */
+class Signal {
+  private wake: (() => void) | undefined;
+  readonly notify = (): void => {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  };
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+}
+
 /**
  * Writes to the output with backpressure, as stream.pipeline would, without its per-call
  * AbortController and eos bookkeeping (measurable per message on the relay's hot path). Errors
@@ -88,20 +101,20 @@ function prematureClose(): Error {
 class OutputSink {
   private err: Error | undefined;
   private finished = false;
-  private wake: (() => void) | undefined;
+  private readonly signal = new Signal();
   private readonly onError = (e: Error): void => {
     this.err ??= e;
-    this.notify();
+    this.signal.notify();
   };
   private readonly onClose = (): void => {
     if (!this.finished) this.err ??= prematureClose();
-    this.notify();
+    this.signal.notify();
   };
   private readonly onFinish = (): void => {
     this.finished = true;
-    this.notify();
+    this.signal.notify();
   };
-  private readonly onDrain = (): void => this.notify();
+  private readonly onDrain = this.signal.notify;
 
   constructor(private readonly w: Writable) {
     w.on('error', this.onError);
@@ -110,25 +123,15 @@ class OutputSink {
     w.on('drain', this.onDrain);
   }
 
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
   private check(): void {
     if (this.err) throw this.err;
     if (this.w.destroyed || this.w.writableEnded) throw prematureClose();
   }
 
-  private wait(): Promise<void> {
-    return new Promise<void>((resolve) => (this.wake = resolve));
-  }
-
   private async write(b: Buffer): Promise<void> {
     this.check();
     if (!this.w.write(b)) {
-      while (this.w.writableNeedDrain && !this.err && !this.w.destroyed) await this.wait();
+      while (this.w.writableNeedDrain && !this.err && !this.w.destroyed) await this.signal.wait();
       this.check();
     }
   }
@@ -166,7 +169,7 @@ class OutputSink {
   async end(): Promise<void> {
     this.check();
     this.w.end();
-    while (!this.finished && !this.err) await this.wait();
+    while (!this.finished && !this.err) await this.signal.wait();
     if (this.err) throw this.err;
   }
 
@@ -190,26 +193,26 @@ class InputReader {
   private ended = false;
   private paused = false;
   private error: Error | undefined;
-  private wake: (() => void) | undefined;
+  private readonly signal = new Signal();
   private readonly onData = (c: unknown): void => {
     this.queue.push(toBuffer(c));
     if (!this.paused && this.queue.length - this.head >= 4) {
       this.paused = true;
       this.input.pause();
     }
-    this.notify();
+    this.signal.notify();
   };
   private readonly onEnd = (): void => {
     this.ended = true;
-    this.notify();
+    this.signal.notify();
   };
   private readonly onError = (e: Error): void => {
     this.error ??= e;
-    this.notify();
+    this.signal.notify();
   };
   private readonly onClose = (): void => {
     if (!this.ended) this.error ??= prematureClose();
-    this.notify();
+    this.signal.notify();
   };
 
   constructor(private readonly input: Readable) {
@@ -217,12 +220,6 @@ class InputReader {
     input.on('end', this.onEnd);
     input.on('error', this.onError);
     input.on('close', this.onClose);
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
   }
 
   async next(): Promise<Buffer | undefined> {
@@ -241,7 +238,7 @@ class InputReader {
       }
       if (this.error) throw this.error;
       if (this.ended) return undefined;
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await this.signal.wait();
     }
   }
 
