@@ -19,6 +19,8 @@ export interface WorkerPartSignerOptions {
   readonly threads?: number;
   /** A job not done by then is abandoned and its parts pass unchanged (default 10 s). */
   readonly timeoutMs?: number;
+  /** Told when a worker fails, times out or cannot start (for the relay's log). */
+  readonly onProblem?: (message: string, error?: Error) => void;
 }
 
 interface Pending {
@@ -42,7 +44,9 @@ class Thread {
   readonly pending = new Map<number, Pending>();
   /** Whether it ever answered: one that dies before that will not start at all here. */
   answered = false;
-  constructor(script: URL, onGone: (t: Thread) => void) {
+  /** Stopped on purpose, a job having run too long. */
+  timedOut = false;
+  constructor(script: URL, onGone: (t: Thread, err: Error) => void) {
     this.worker = new Worker(script);
     this.worker.unref();
     this.worker.on('message', (reply: SignReply) => {
@@ -54,8 +58,11 @@ class Thread {
       if ('error' in reply) p.reject(new Error(`signing worker: ${reply.error}`));
       else p.resolve(revive(reply.result));
     });
+    let dead = false;
     const gone = (err: Error): void => {
-      onGone(this);
+      if (dead) return; // 'error' and then 'exit'
+      dead = true;
+      onGone(this, err);
       for (const p of this.pending.values()) {
         clearTimeout(p.timer);
         p.reject(err);
@@ -83,8 +90,10 @@ export class WorkerPartSigner implements PartSigner {
   private ids = 0;
   private closed = false;
   private script = workerScript();
+  private readonly onProblem: (message: string, error?: Error) => void;
 
   constructor(options: WorkerPartSignerOptions = {}) {
+    this.onProblem = options.onProblem ?? (() => undefined);
     this.minBytes = options.minBytes ?? 128 * 1024;
     this.threads = Math.max(1, options.threads ?? Math.min(2, availableParallelism() - 1));
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -97,10 +106,16 @@ export class WorkerPartSigner implements PartSigner {
 
   private thread(): Thread {
     if (this.pool.length < this.threads) {
-      const t = new Thread(this.script!, (gone) => {
+      const t = new Thread(this.script!, (gone, err) => {
         const i = this.pool.indexOf(gone);
         if (i >= 0) this.pool.splice(i, 1); // the next job starts a fresh one
-        if (!gone.answered && !this.closed) this.script = undefined; // it cannot start here: sign on the event loop from now on
+        if (this.closed) return;
+        if (!gone.answered) {
+          this.script = undefined; // it cannot start here: sign on the event loop from now on
+          this.onProblem('the signing worker could not start; large text parts are signed on the event loop', err);
+        } else if (!gone.timedOut) {
+          this.onProblem('the signing worker stopped; the next large part starts a new one', err);
+        }
       });
       this.pool.push(t);
       return t;
@@ -117,7 +132,9 @@ export class WorkerPartSigner implements PartSigner {
         t.pending.delete(id);
         // whatever it is stuck on would block the event loop just the same: give up on signing
         resolve({ kind: 'gave-up', detail: `signing took longer than ${this.timeoutMs} ms` });
+        this.onProblem(`signing a large text part took longer than ${this.timeoutMs} ms; it passed unsigned`);
         t.answered = true; // it did start; a fresh one takes the next job
+        t.timedOut = true;
         void t.worker.terminate();
       }, this.timeoutMs);
       t.pending.set(id, { resolve, reject, timer });

@@ -97,7 +97,9 @@ export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
   const allow = o.allow && o.allow.length > 0 ? new AllowList(o.allow) : undefined;
   const usage = new UsageRecorder(resolve(o.stateDir));
   // large text parts are signed on a worker thread, off the event loop (src/mime/offload.ts)
-  const signer = new WorkerPartSigner();
+  const signer = new WorkerPartSigner({
+    onProblem: (message, err) => log.warn({ err: err?.message }, message),
+  });
   const relay = new Relay({ listen: o.listen, hostname, tls, store, delivery, log, metrics, allow, usage, signer, limits: o.limits });
   const smtp = await relay.start();
   const http = o.http ? await startHttp(o.http, metrics, store, relay, () => ({ git: git ? { head: git.head } : undefined })) : undefined;

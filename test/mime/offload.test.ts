@@ -66,12 +66,14 @@ describe('signing on a worker thread', () => {
   });
 
   it('gives up on a job that outlives its timeout: the parts pass unchanged', async () => {
-    const impatient = new WorkerPartSigner({ minBytes: 0, timeoutMs: 1 });
+    const problems: string[] = [];
+    const impatient = new WorkerPartSigner({ minBytes: 0, timeoutMs: 1, onProblem: (m) => problems.push(m) });
     try {
       // the first job includes starting the worker: far more than 1 ms
       const r = await sign(big(), undefined, { options: { signer: impatient } });
       assert.equal(r.outcome.reason, 'too-large');
       assert.match(r.outcome.detail ?? '', /longer than 1 ms/);
+      assert.deepEqual(problems, ['signing a large text part took longer than 1 ms; it passed unsigned']);
     } finally {
       await impatient.close();
     }
