@@ -249,8 +249,14 @@ export function spliceQuotedPrintable(
   if (content[cut - 1] === CR && content[cut] === LF) return undefined;
   const lineStart = content.lastIndexOf(LF, cut - 1) + 1;
   const midLine = cut > lineStart;
-  // a cut in the middle of a line ends that line with a soft break "=", which must fit
-  if (midLine && cut - lineStart > 75) return undefined;
+  if (midLine) {
+    // a line cut in two ends with a soft break "=": it must fit in 76 columns, or in the
+    // sender's own longer line (which it then shortens, never lengthens)
+    let lineEnd = content.indexOf(LF, cut);
+    if (lineEnd < 0) lineEnd = content.length;
+    else if (lineEnd > 0 && content[lineEnd - 1] === CR) lineEnd--;
+    if (cut - lineStart + 1 > Math.max(76, lineEnd - lineStart)) return undefined;
+  }
   const encoded = encode(inserted);
   const pieces = [content.subarray(0, cut)];
   if (midLine) pieces.push(Buffer.from(`=${eol}`, 'latin1'));

@@ -234,8 +234,9 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
     // a quoted-printable part keeps its encoded bytes; only the insertion is encoded
     const spliced = part.transferEncoding === 'quoted-printable' && spliceAt !== undefined && whole === undefined
       ? spliceQuotedPrintable(a.content, spliceAt, insertedBytes, rawEol, part.kind === 'html'
-          // the HTML block (the larger one) encodes the same way for every message of the decision
-          ? (b) => onceFor(blocks, `qp\u0000${codec.name}\u0000${charset ?? ''}\u0000${rawEol}\u0000${insertion}`, () => encodeQuotedPrintable(b, rawEol))
+          // the HTML block (the larger one) encodes the same way for every message of the
+          // decision; it is fixed by the blocks and textEol, so those make the key
+          ? (b) => onceFor(blocks, `qp\u0000${codec.name}\u0000${charset ?? ''}\u0000${rawEol}\u0000${textEol}`, () => encodeQuotedPrintable(b, rawEol))
           : undefined,
         )
       : undefined;

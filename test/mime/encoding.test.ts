@@ -83,13 +83,17 @@ describe('quoted-printable splice', () => {
     );
   });
 
-  it('ends a cut line with a soft break, and refuses a cut that would not fit', () => {
+  it('ends a cut line with a soft break, and refuses a cut that would make a line longer than 76 or than it was', () => {
     const qp = Buffer.from('Hello world=\r\nagain\r\n', 'latin1');
     assert.equal(spliceQuotedPrintable(qp, 5, Buffer.from('SIG\r\n'), '\r\n')!.toString(), 'Hello=\r\nSIG\r\n world=\r\nagain\r\n');
     // after "Hello world" comes a soft break: the cut moves past it, no new soft break needed
     assert.equal(spliceQuotedPrintable(qp, 11, Buffer.from('SIG\r\n'), '\r\n')!.toString(), 'Hello world=\r\nSIG\r\nagain\r\n');
     const full = Buffer.from('x'.repeat(76) + '\r\ny', 'latin1');
     assert.equal(spliceQuotedPrintable(full, 76, Buffer.from('SIG\r\n'), '\r\n'), undefined);
+    // a sender's line longer than 76 may be cut: both halves are shorter than it was
+    const long = Buffer.from('y'.repeat(100) + '\r\nz', 'latin1');
+    assert.equal(spliceQuotedPrintable(long, 80, Buffer.from('SIG\r\n'), '\r\n')!.toString(), 'y'.repeat(80) + '=\r\nSIG\r\n' + 'y'.repeat(20) + '\r\nz');
+    assert.equal(spliceQuotedPrintable(long, 100, Buffer.from('SIG\r\n'), '\r\n'), undefined, 'the whole line and "=" would be longer than it');
     assert.equal(spliceQuotedPrintable(qp, 3, Buffer.from('no line break'), '\r\n'), undefined);
     assert.equal(spliceQuotedPrintable(Buffer.from('a  \r\nb'), 2, Buffer.from('SIG\r\n'), '\r\n'), undefined, 'not between CR and LF');
   });
