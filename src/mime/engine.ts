@@ -61,8 +61,6 @@ function heldPart(cap: Capture, boundaryFollows: boolean): HeldPart {
 
 type State = 'pass' | 'body' | 'header' | 'capture' | 'single';
 
-export type { SignPlan } from './parts.ts';
-
 /**
  * A piece of output: bytes, or the bytes of held parts being signed elsewhere (a worker
  * thread), written in their place once ready. Such a promise never rejects.

@@ -4,7 +4,7 @@
 // corpus message that already carries a tenant header (a bounce that went through Exchange
 // Online) has two once ours is added, and is refused: fail closed.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
@@ -13,23 +13,9 @@ import { WorkerPartSigner } from '../../src/mime/index.ts';
 import { PolicyStore, Relay, RelayMetrics, SmtpDelivery } from '../../src/relay/index.ts';
 import { startNextHop, testCertificate, type NextHop } from '../fakes/next-hop.ts';
 import { PROJECT } from './relay-process.ts';
-import { CORPUS_DIR } from '../corpus.ts';
+import { corpusFiles } from '../corpus.ts';
 
-const CORPUS = CORPUS_DIR;
 const CONTOSO = '7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10';
-
-function corpusFiles(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(eml|txt)$/.test(n) && !/^LICENSE|README/i.test(n)) out.push(p);
-    }
-  };
-  walk(CORPUS);
-  return out;
-}
 
 /** Body bytes after the header block, line endings normalised to CRLF as SMTP carries them. */
 function body(raw: Buffer): Buffer {

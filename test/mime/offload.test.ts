@@ -1,26 +1,14 @@
 // Large text parts signed on a worker thread: the same bytes as on the event loop, a fallback
 // when the worker fails, and an unchanged pass when it takes too long.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { WorkerPartSigner, type PartSigner } from '../../src/mime/index.ts';
 import { signParts } from '../../src/mime/parts.ts';
-import { CORPUS_DIR } from '../corpus.ts';
+import { corpusFiles } from '../corpus.ts';
 import { sign, verifyOutput } from './helpers.ts';
 
-function corpus(): Buffer[] {
-  const out: Buffer[] = [];
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(eml|txt)$/.test(n) && !/^LICENSE|README/i.test(n)) out.push(readFileSync(p));
-    }
-  };
-  walk(CORPUS_DIR);
-  return out;
-}
+const corpus = (): Buffer[] => corpusFiles().map((f) => readFileSync(f));
 
 const big = (): Buffer => {
   const para = 'A line of the quarterly report, long enough to matter when there are many of them.\r\n';
