@@ -2,10 +2,10 @@
 // a fake Graph that accepts only the tokens that fake issued for Graph, a temp config repo
 // made from example-config with contoso switched to `directory.source: graph`, and the real
 // CLI as a child process configured only through the environment.
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runSigops, type CliRun } from '../cli.ts';
 import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, startHarness, type Harness } from '../exchange/helpers.ts';
 import { FakeGraph, type FakeGraphGroup, type FakeGraphUser } from '../fakes/graph.ts';
 
@@ -90,38 +90,14 @@ export function makeConfig(parent: string, name: string): string {
   return root;
 }
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** ./bin/sigops with the fakes' URLs and the app's secret in the environment, nothing else of ours. */
-export function sigops(h: GraphHarness, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(SIGOPS_|ACTIONS_ID_TOKEN_)/.test(k)) base[k] = v;
-  }
-  return new Promise((resolvePromise) => {
-    execFile(
-      process.execPath,
-      [resolve('bin/sigops'), ...args],
-      {
-        env: {
-          ...base,
-          SIGOPS_GRAPH_URL: h.graph.url,
-          SIGOPS_LOGIN_URL: h.entra.fake.loginUrl,
-          SIGOPS_CLIENT_ID: CLIENT_ID,
-          SIGOPS_CLIENT_SECRET: SECRET,
-          NODE_EXTRA_CA_CERTS: h.caFile,
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolvePromise({ code, stdout, stderr });
-      },
-    );
+export function sigops(h: GraphHarness, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runSigops(args, {
+    SIGOPS_GRAPH_URL: h.graph.url,
+    SIGOPS_LOGIN_URL: h.entra.fake.loginUrl,
+    SIGOPS_CLIENT_ID: CLIENT_ID,
+    SIGOPS_CLIENT_SECRET: SECRET,
+    NODE_EXTRA_CA_CERTS: h.caFile,
+    ...env,
   });
 }

@@ -4,14 +4,13 @@
 // own (fetch) network client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runSigops, type CliRun } from '../cli.ts';
 import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, startHarness, type Harness } from '../exchange/helpers.ts';
 import { writeClientCertificate } from '../fakes/exchange-online.ts';
 
-const BIN = resolve('bin/sigops');
 let h: Harness;
 let dir: string;
 let config: string;
@@ -30,38 +29,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function sigops(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(SIGOPS_|ACTIONS_ID_TOKEN_)/.test(k)) base[k] = v;
-  }
-  return new Promise((resolvePromise) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: {
-          ...base,
-          SIGOPS_EXCHANGE_URL: h.fake.exchangeUrl,
-          SIGOPS_LOGIN_URL: h.fake.loginUrl,
-          SIGOPS_CLIENT_ID: CLIENT_ID,
-          SIGOPS_CLIENT_SECRET: SECRET,
-          NODE_EXTRA_CA_CERTS: caFile,
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolvePromise({ code, stdout, stderr });
-      },
-    );
+function sigops(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runSigops(args, {
+    SIGOPS_EXCHANGE_URL: h.fake.exchangeUrl,
+    SIGOPS_LOGIN_URL: h.fake.loginUrl,
+    SIGOPS_CLIENT_ID: CLIENT_ID,
+    SIGOPS_CLIENT_SECRET: SECRET,
+    NODE_EXTRA_CA_CERTS: caFile,
+    ...env,
   });
 }
 
