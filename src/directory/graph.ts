@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { Directory, DirectoryUser, Tenant } from '../config/model.ts';
 import { createTokenProvider, type Credentials, type TokenProvider } from '../exchange/auth.ts';
-import { parseRetryAfter, realSleep, type Sleep } from '../exchange/client.ts';
+import { parseRetryAfter, readJsonBody, realSleep, type Sleep } from '../exchange/client.ts';
 import { directoryFromData } from './file.ts';
 
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -155,13 +155,7 @@ export class GraphClient {
         await this.sleep(this.backoff(attempt, null));
         continue;
       }
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : {};
-      } catch {
-        json = undefined;
-      }
+      const { text, json } = await readJsonBody(res);
       if (res.ok && json && typeof json === 'object') return json as { value?: unknown };
       const e = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const code = typeof e?.code === 'string' ? e.code : String(res.status);

@@ -126,13 +126,7 @@ export class ExchangeClient {
         await this.sleep(this.backoff(attempt, undefined));
         continue;
       }
-      const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : {};
-      } catch {
-        json = undefined;
-      }
+      const { text, json } = await readJsonBody(res);
       if (res.ok && json && typeof json === 'object') return json as { value?: unknown };
       const error = this.toError(cmdlet, res.status, json as ErrorBody | undefined, text);
       const retriable =
@@ -188,6 +182,18 @@ export class ExchangeClient {
     if (exceptionClass === 'ParameterBindingException') return new UnknownParameterError(fields);
     return new ExchangeApiError(fields);
   }
+}
+
+/** A response's body as text, and parsed as JSON: {} when empty, undefined when it is not JSON. */
+export async function readJsonBody(res: Response): Promise<{ text: string; json: unknown }> {
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = undefined;
+  }
+  return { text, json };
 }
 
 /** Retry-After is either delta-seconds or an HTTP date. */
