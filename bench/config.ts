@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
 import { loadConfigRepo } from '../src/config/index.ts';
 import { compilePolicy } from '../src/policy/index.ts';
-import type { ConfigRepo } from '../src/config/model.ts';
+import type { ConfigRepo } from '../src/model/index.ts';
 
 const TENANTS = 1000;
 const RULES = 20;

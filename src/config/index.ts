@@ -5,7 +5,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type {
   ConfigRepo, Directory, DirectorySource, HostPort, Rule, RuleCondition, SenderScope, SourcePosition, Template, Tenant,
-} from './model.ts';
+} from '../model/index.ts';
 import { ConfigError, ConfigInvalidError, ConfigWarning, compareDiagnostics, type ConfigDiagnostic, type ConfigProblem } from './errors.ts';
 import {
   MAX_DIRECTORY_BYTES, MAX_FILE_BYTES, parseYaml, readTextFile, type Sink, type YamlFile,
@@ -15,7 +15,7 @@ import { analyzeTemplate, closestName, type TemplateVariable } from '../signatur
 import { directoryFromData, type DirectoryFileData } from '../directory/index.ts';
 
 export * from './errors.ts';
-export type * from './model.ts';
+export type * from '../model/index.ts';
 export { MAX_FILE_BYTES, MAX_DIRECTORY_BYTES, MAX_ALIAS_COUNT } from './source.ts';
 
 export type LoadResult =

@@ -1,7 +1,7 @@
 // File-source directories: directory/<slug>.yaml (and Graph snapshots, which share the format)
 // turned into the Directory model. The loader has already validated the data against
 // schemas/directory.schema.json; this only normalises it.
-import type { Directory, DirectoryUser } from '../config/model.ts';
+import type { Directory, DirectoryUser } from '../model/index.ts';
 
 /** A directory file as the schema describes it. */
 export interface DirectoryFileData {

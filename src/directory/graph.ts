@@ -14,7 +14,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { existsSync } from 'node:fs';
 import { stringify } from 'yaml';
-import type { Directory, DirectoryUser, Tenant } from '../config/model.ts';
+import type { Directory, DirectoryUser, Tenant } from '../model/index.ts';
 import { createTokenProvider, type Credentials, type TokenProvider } from '../exchange/auth.ts';
 import { parseRetryAfter, readJsonBody, realSleep, type Sleep } from '../exchange/client.ts';
 import { directoryFromData } from './file.ts';

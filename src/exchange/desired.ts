@@ -1,7 +1,7 @@
 // The Exchange Online objects a tenant needs (DESIGN.md §4), and how live objects read back
 // from Get- cmdlets compare with them. Exchange echoes some values in its own shapes
 // ("150 MB (157,286,400 bytes)", "smtp:*;1", "True"): comparison normalises them.
-import type { Tenant } from '../config/model.ts';
+import type { Tenant } from '../model/index.ts';
 import type { CmdletParameters, ExchangeRecord, ExchangeValue } from './client.ts';
 
 export type ObjectKind = 'OutboundConnector' | 'InboundConnector' | 'TransportRule';

@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import type { ConfigRepo, Rule, Tenant } from '../config/model.ts';
+import type { ConfigRepo, Rule, Tenant } from '../model/index.ts';
 import { explainGitHubError, type GitHubClient } from './client.ts';
 
 export interface ChangedFile {

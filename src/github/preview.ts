@@ -3,7 +3,7 @@
 // The sample is the first directory user the rule actually applies to (rules are ordered, so an
 // earlier rule may win for a user matching this one); failing that a made-up sender of the
 // tenant's first domain, which only rules without attribute conditions match.
-import type { ConfigRepo, Rule, Tenant } from '../config/model.ts';
+import type { ConfigRepo, Rule, Tenant } from '../model/index.ts';
 import type { Policy, RenderedBlocks, SigningRequest } from '../policy/types.ts';
 import type { ChangedRule } from './changes.ts';
 import { codeBlock, inline } from './markdown.ts';

@@ -5,7 +5,7 @@
 import { appendFile, chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { ConfigRepo } from '../config/model.ts';
+import type { ConfigRepo } from '../model/index.ts';
 import type { ApplyReport, Plan } from '../plan/types.ts';
 import type { Policy } from '../policy/types.ts';
 import { formatAnnotation, repoRelativePath, type Annotation } from './annotations.ts';

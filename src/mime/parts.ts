@@ -1,7 +1,7 @@
 // Signing the held text parts of one message: analysis, the all-or-nothing checks (inline PGP,
 // already signed) and the rewrite of each part. Pure and synchronous, so the same function runs
 // on the event loop for ordinary parts and on a worker thread for large ones (see offload.ts).
-import type { Placement } from '../config/model.ts';
+import type { Placement } from '../model/index.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
 import type { LineEnding } from './encoding.ts';
 import { analyzePart, rewritePart, type HeldPart, type Rewritten } from './rewrite.ts';

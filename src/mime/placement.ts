@@ -1,7 +1,7 @@
 // Where a person would put the signature: directly under the newest text of a reply or
 // forward, above the quoted thread. Works on decoded text (HTML as a string, no DOM): the
 // markers below are the ones real clients write; the earliest one in the document wins.
-import type { Placement } from '../config/model.ts';
+import type { Placement } from '../model/index.ts';
 
 export interface Spot {
   /** Where the signature goes (string index). */

@@ -4,7 +4,7 @@
 // text itself had to be re-encoded, e.g. into UTF-8), base64 parts are re-encoded whole, which
 // keeps their decoded content.
 import { isUtf8 } from 'node:buffer';
-import type { Placement } from '../config/model.ts';
+import type { Placement } from '../model/index.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
 import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, lineEndingOf, spliceQuotedPrintable, utf8Codec, type Codec, type LineEnding } from './encoding.ts';
 import { setHeaderField, withCharset, type ContentType } from './headers.ts';

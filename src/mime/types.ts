@@ -1,5 +1,5 @@
 // The signing engine's public contract (see team brief and DESIGN.md §3).
-import type { Placement } from '../config/model.ts';
+import type { Placement } from '../model/index.ts';
 import type { Mailbox, RenderedBlocks } from '../policy/types.ts';
 import type { PartSigner } from './parts.ts';
 

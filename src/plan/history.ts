@@ -2,7 +2,7 @@
 // history (the file's content just before the deleting commit), so `apply --prune` can offboard them.
 import { parse } from 'yaml';
 import { simpleGit } from 'simple-git';
-import type { Tenant } from '../config/model.ts';
+import type { Tenant } from '../model/index.ts';
 import type { RemovedTenant } from './types.ts';
 
 export interface HistoryResult {

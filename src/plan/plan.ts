@@ -1,6 +1,6 @@
 // Building a plan: read each tenant's live objects, compare them with the desired ones, and
 // record the differences as data. Nothing here changes Exchange.
-import type { ConfigRepo, Tenant } from '../config/model.ts';
+import type { ConfigRepo, Tenant } from '../model/index.ts';
 import {
   CREATE_ORDER,
   OBJECT_NAMES,

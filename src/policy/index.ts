@@ -1,7 +1,7 @@
 // The compiled policy: a loaded ConfigRepo turned into an immutable structure that answers
 // "what does this message get?" on the relay's hot path. Everything that can be done once
 // (template compilation, lower-casing, date parsing, user views) is done here, off that path.
-import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../config/model.ts';
+import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../model/index.ts';
 import { compileSignatureTemplate, joinBlocks, type CompiledTemplate, type RenderedBlock, type TemplateContext } from '../signature/index.ts';
 import type { Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
 

@@ -1,5 +1,5 @@
 // What the relay, `sigops sign` and `sigops preview` ask of a compiled policy.
-import type { Placement, Tenant } from '../config/model.ts';
+import type { Placement, Tenant } from '../model/index.ts';
 
 export interface Mailbox {
   readonly address: string; // lower-case

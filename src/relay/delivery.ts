@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import nodemailer from 'nodemailer';
-import type { HostPort } from '../config/model.ts';
+import type { HostPort } from '../model/index.ts';
 import { deliveryError, recipientFailure, RelayError } from './errors.ts';
 
 export interface DeliveryRequest {

@@ -1,7 +1,7 @@
 // Operations endpoint: /metrics (Prometheus), /healthz (liveness + config status), /readyz.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import type { HostPort } from '../config/model.ts';
+import type { HostPort } from '../model/index.ts';
 import type { RelayMetrics } from './metrics.ts';
 import type { PolicyStore } from './policy-store.ts';
 

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import { hostname as osHostname } from 'node:os';
 import { resolve } from 'node:path';
-import type { HostPort } from '../config/model.ts';
+import type { HostPort } from '../model/index.ts';
 import type { Logger } from '../log/index.ts';
 import { AllowList } from './allowlist.ts';
 import { OutboxDelivery, SmtpDelivery, type Delivery } from './delivery.ts';

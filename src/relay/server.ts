@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { HostPort } from '../config/model.ts';
+import type { HostPort } from '../model/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { TenantPolicy } from '../policy/types.ts';
 import type { AllowList } from './allowlist.ts';

@@ -1,7 +1,7 @@
 // Signature rendering: Handlebars templates (signature, banner, disclaimer) to HTML and plain
 // text. Templates are checked and compiled once, off the hot path; rendering never reaches
 // files, the environment or prototypes, and every value is HTML-escaped in HTML output.
-import type { Template } from '../config/model.ts';
+import type { Template } from '../model/index.ts';
 import { compileTemplate, type RenderFunction, type TemplateContext } from './template.ts';
 import { htmlToText } from './text.ts';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { Tenant } from '../../src/config/model.ts';
+import type { Tenant } from '../../src/model/index.ts';
 import {
   DirectorySyncError,
   GraphClient,

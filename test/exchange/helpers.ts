@@ -1,6 +1,6 @@
 // Shared set-up of the Exchange/plan tests: a started fake, tenants built as the loader would,
 // and exchange options pointing the real client at the fake (no real waiting on back-off).
-import type { ConfigRepo, Tenant } from '../../src/config/model.ts';
+import type { ConfigRepo, Tenant } from '../../src/model/index.ts';
 import type { ExchangeOptions } from '../../src/exchange/index.ts';
 import { FakeExchangeOnline } from '../fakes/exchange-online.ts';
 

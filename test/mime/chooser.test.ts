@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { HeaderBlock, parseHeaderFields } from '../../src/mime/headers.ts';
 import { NoTenantError, offlineChooser, type ChooserState } from '../../src/mime/index.ts';
 import type { Policy, SigningRequest, TenantPolicy } from '../../src/policy/types.ts';
-import type { Tenant } from '../../src/config/model.ts';
+import type { Tenant } from '../../src/model/index.ts';
 
 function fakePolicy(enabled = true): { policy: Policy; requests: SigningRequest[] } {
   const requests: SigningRequest[] = [];

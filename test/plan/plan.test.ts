@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Tenant } from '../../src/config/model.ts';
+import type { Tenant } from '../../src/model/index.ts';
 import {
   SafetyLimitError,
   StalePlanError,

@@ -1,7 +1,7 @@
 // Rule matching and rendering through compilePolicy, on configs built in code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConfigRepo, DirectoryUser, Rule, RuleCondition, Template, Tenant } from '../../src/config/model.ts';
+import type { ConfigRepo, DirectoryUser, Rule, RuleCondition, Template, Tenant } from '../../src/model/index.ts';
 import { directoryFromData } from '../../src/directory/index.ts';
 import { compilePolicy, type SigningDecision } from '../../src/policy/index.ts';
 

@@ -3,7 +3,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import nodemailer from 'nodemailer';
-import type { Tenant } from '../../src/config/model.ts';
+import type { Tenant } from '../../src/model/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import type { Policy, TenantPolicy } from '../../src/policy/types.ts';
 import { AllowList } from '../../src/relay/allowlist.ts';

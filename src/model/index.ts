@@ -1,5 +1,6 @@
-// The config repository as the rest of sigops sees it once it has been loaded and validated.
-// Everything here is plain, immutable data: the loader builds it, policy/exchange/plan read it.
+// The domain model: the config repository as the rest of sigops sees it once it has been loaded
+// and validated (tenants, rules, directories, templates). Plain, immutable data that imports
+// nothing, so every concept can use it: the config loader builds it, the others read it.
 
 /** Where something was written in the config repository (1-based line and column). */
 export interface SourcePosition {

@@ -1,0 +1,43 @@
+// One base for every error sigops raises on purpose. Each carries a stable `code` (for tools,
+// metrics and tests) and `advice`: what the person who sees it should do next. The CLI and the
+// GitHub Action print both, and never need to know which concept raised the error.
+
+export interface ErrorDetails {
+  /** Stable, machine-readable code: a short kebab-case name, or the service's own (AADSTS…, an ErrId, an HTTP status). */
+  readonly code: string;
+  /** What to do next, in one or two sentences. */
+  readonly advice: string;
+  readonly cause?: unknown;
+}
+
+export abstract class SigopsError extends Error {
+  abstract override readonly name: string;
+  readonly code: string;
+  readonly advice: string;
+
+  constructor(message: string, details: ErrorDetails) {
+    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    this.code = details.code;
+    this.advice = details.advice;
+  }
+}
+
+/** What reports (plans, the Action's summary, the CLI) show of any thrown value. */
+export interface ErrorSummary {
+  readonly name: string;
+  readonly code?: string;
+  readonly message: string;
+  readonly advice?: string;
+}
+
+export function describeError(err: unknown): ErrorSummary {
+  if (err instanceof SigopsError) return { name: err.name, code: err.code, message: err.message, advice: err.advice };
+  if (err instanceof Error) return { name: err.name, message: err.message };
+  return { name: 'Error', message: String(err) };
+}
+
+/** `message` and, on the next line, the advice: how the CLI prints an error. */
+export function formatError(err: unknown): string {
+  const d = describeError(err);
+  return d.advice ? `${d.message}\n  ${d.advice}` : d.message;
+}
