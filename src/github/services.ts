@@ -12,7 +12,7 @@ import {
   renderPlan,
 } from '../plan/index.ts';
 import { compilePolicy } from '../policy/index.ts';
-import type { SigopsServices } from './run.ts';
+import type { SigopsServices } from './port.ts';
 
 export function sigopsServices(env: NodeJS.ProcessEnv = process.env): SigopsServices {
   // One connector per run: one token per tenant, reused by plan and apply. Created lazily, after
