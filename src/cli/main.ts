@@ -10,6 +10,7 @@ import { registerApply } from './commands/apply.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerDirectory } from './commands/directory.ts';
 import { registerUsage } from './commands/usage.ts';
+import { reportError } from './report.ts';
 
 const program = new Command();
 program
@@ -38,8 +39,7 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;
   } else {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`sigops: ${message}\n`);
+    reportError(undefined, err);
     process.exitCode = 1;
   }
 }

@@ -1,6 +1,7 @@
 // Config diagnostics: every problem found in a config repository, with the file, line and
 // column to fix. Errors make the repository invalid; warnings do not.
 import { relative, resolve, sep } from 'node:path';
+import { SigopsError } from '../errors/index.ts';
 
 export type Severity = 'error' | 'warning';
 
@@ -13,17 +14,21 @@ export interface ConfigDiagnostic {
   readonly code: string;
 }
 
-/** Base class of config problems: an Error with a position and a stable code. */
-export class ConfigProblem extends Error implements ConfigDiagnostic {
+/**
+ * Base class of config problems: a SigopsError with a position; `code` is the diagnostic's
+ * stable code. The advice is the fix the check knows, else to edit the file at that position.
+ */
+export abstract class ConfigProblem extends SigopsError implements ConfigDiagnostic {
   readonly severity: Severity = 'error';
   constructor(
     readonly file: string,
     readonly line: number,
     readonly col: number,
-    readonly code: string,
+    code: string,
     message: string,
+    advice?: string,
   ) {
-    super(message);
+    super(message, { code, advice: advice ?? `Fix ${file} at line ${line}, column ${col}, then run \`sigops validate\`.` });
   }
 
   /** `file:line:col: message` */
@@ -49,7 +54,7 @@ export class ConfigWarning extends ConfigProblem {
 }
 
 /** Thrown by loadValidConfig when the repository has errors; carries all of them. */
-export class ConfigInvalidError extends Error {
+export class ConfigInvalidError extends SigopsError {
   override readonly name = 'ConfigInvalidError';
   constructor(
     readonly root: string,
@@ -60,6 +65,10 @@ export class ConfigInvalidError extends Error {
     super(
       `config ${root} is invalid: ${errors.length} error(s)` +
         (first ? `; first: ${first.file}:${first.line}:${first.col}: ${first.message}` : ''),
+      {
+        code: 'config-invalid',
+        advice: `Run \`sigops validate --config ${root}\` and fix the errors it lists (file, line and column of each).`,
+      },
     );
   }
 }

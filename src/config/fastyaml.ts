@@ -19,8 +19,9 @@ interface Line {
   offset: number; // offset of `text` in the source
 }
 
-class Unsupported extends Error {}
-const GIVE_UP = new Unsupported();
+// Thrown to hand the input to the full parser and caught in fastParseYaml: a signal that never
+// leaves this file, not an error anyone sees, so a plain symbol rather than an Error class.
+const GIVE_UP: unique symbol = Symbol('outside the fast YAML subset');
 
 // Characters that may not start a plain scalar (or that we do not want to interpret here).
 const INDICATOR = /^(?:[?:,[\]{}#&*!|>'"%@`]|-(?:\s|$))/;
@@ -54,7 +55,7 @@ export function fastParseYaml(text: string, withPositions: boolean): FastYaml | 
   try {
     return new Reader(text, withPositions).read();
   } catch (err) {
-    if (err instanceof Unsupported || err instanceof SyntaxError) return undefined;
+    if (err === GIVE_UP || err instanceof SyntaxError) return undefined;
     throw err;
   }
 }

@@ -36,8 +36,18 @@ export function describeError(err: unknown): ErrorSummary {
   return { name: 'Error', message: String(err) };
 }
 
-/** `message` and, on the next line, the advice: how the CLI prints an error. */
+/**
+ * How the CLI prints an error: `Name [code]: message` and, on the next line, `advice: …`.
+ * A plain `Error` has no name worth printing. Takes the summary so errors recorded as data
+ * (a tenant's plan, an apply step) print the same way as thrown ones.
+ */
+export function formatErrorSummary(d: ErrorSummary): string {
+  const name = d.name === 'Error' ? '' : `${d.name}${d.code ? ` [${d.code}]` : ''}: `;
+  const head = `${name}${d.message}`;
+  return d.advice ? `${head}\n  advice: ${d.advice}` : head;
+}
+
+/** `formatErrorSummary` of any thrown value. */
 export function formatError(err: unknown): string {
-  const d = describeError(err);
-  return d.advice ? `${d.message}\n  ${d.advice}` : d.message;
+  return formatErrorSummary(describeError(err));
 }

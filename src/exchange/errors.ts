@@ -1,35 +1,31 @@
 // Typed errors of the Exchange Online client. Every error carries what an admin needs to act:
 // the cmdlet, the service's own codes and a piece of advice.
+import { SigopsError } from '../errors/index.ts';
 
-export abstract class ExchangeError extends Error {
-  abstract readonly advice: string;
-  /** Short machine-readable code (AADSTS…, ErrId, HTTP status …). */
-  abstract readonly code: string | undefined;
-}
+/** Any error of the Exchange Online client; `code` is the service's own (AADSTS…, error code, HTTP status). */
+export abstract class ExchangeError extends SigopsError {}
 
 /** No usable credentials in the environment. */
 export class CredentialsError extends ExchangeError {
   override readonly name = 'CredentialsError';
-  readonly code = 'credentials';
-  readonly advice =
-    'Set SIGOPS_CLIENT_ID and one of SIGOPS_CLIENT_SECRET, SIGOPS_CLIENT_CERTIFICATE (PEM with key and certificate) ' +
-    'or run inside GitHub Actions with `permissions: id-token: write`. See docs/exchange.md.';
   constructor(message: string) {
-    super(message);
+    super(message, {
+      code: 'credentials',
+      advice:
+        'Set SIGOPS_CLIENT_ID and one of SIGOPS_CLIENT_SECRET, SIGOPS_CLIENT_CERTIFICATE (PEM with key and certificate) ' +
+        'or run inside GitHub Actions with `permissions: id-token: write`. See docs/exchange.md.',
+    });
   }
 }
 
 /** The token endpoint refused us (bad secret, unknown app, no consent …). */
 export class AuthenticationError extends ExchangeError {
   override readonly name = 'AuthenticationError';
-  readonly code: string | undefined;
-  readonly advice: string;
   readonly tenantId: string;
+  /** `code` is the AADSTS code when Entra gave one, else `authentication`. */
   constructor(tenantId: string, message: string, code?: string) {
-    super(message);
+    super(message, { code: code ?? 'authentication', advice: adviceForAadsts(code, message) });
     this.tenantId = tenantId;
-    this.code = code;
-    this.advice = adviceForAadsts(code, message);
   }
 }
 
@@ -50,16 +46,17 @@ function adviceForAadsts(code: string | undefined, message: string): string {
   return 'Check SIGOPS_CLIENT_ID and the credential, and that the app is consented in this tenant (docs/exchange.md).';
 }
 
-/** An answer of the InvokeCommand endpoint that is an error. */
+/**
+ * An answer of the InvokeCommand endpoint that is an error. `code` is the service's error code,
+ * else the HTTP status, else `exchange-request-failed` (no answer to read one from).
+ */
 export class ExchangeApiError extends ExchangeError {
   override readonly name: string = 'ExchangeApiError';
   readonly status: number;
-  readonly code: string | undefined;
   readonly cmdlet: string;
   readonly errId: string | undefined;
   readonly exceptionClass: string | undefined;
   readonly detail: string | undefined;
-  readonly advice: string;
   constructor(fields: {
     status: number;
     cmdlet: string;
@@ -70,14 +67,15 @@ export class ExchangeApiError extends ExchangeError {
     detail?: string;
     advice?: string;
   }) {
-    super(`${fields.cmdlet}: ${fields.detail ?? fields.message}`);
+    super(`${fields.cmdlet}: ${fields.detail ?? fields.message}`, {
+      code: fields.code ?? (fields.status > 0 ? String(fields.status) : 'exchange-request-failed'),
+      advice: fields.advice ?? adviceForApiError(fields.status, fields.exceptionClass, fields.detail ?? fields.message),
+    });
     this.status = fields.status;
     this.cmdlet = fields.cmdlet;
-    this.code = fields.code;
     this.errId = fields.errId;
     this.exceptionClass = fields.exceptionClass;
     this.detail = fields.detail;
-    this.advice = fields.advice ?? adviceForApiError(fields.status, fields.exceptionClass, fields.detail ?? fields.message);
   }
 }
 
@@ -120,13 +118,4 @@ function adviceForApiError(status: number, exceptionClass: string | undefined, t
   if (exceptionClass === 'ParameterBindingException' || /cannot be found that matches parameter name/i.test(text))
     return 'sigops sent a parameter this cmdlet does not accept: this is a bug in sigops, please report it.';
   return 'See the Exchange error above; plan again to see the current state.';
-}
-
-/** Turns an unknown thrown value into the serialisable summary used in plans and reports. */
-export function describeError(err: unknown): { name: string; code?: string; message: string; advice?: string } {
-  if (err instanceof ExchangeError) {
-    return { name: err.name, ...(err.code !== undefined ? { code: err.code } : {}), message: err.message, advice: err.advice };
-  }
-  if (err instanceof Error) return { name: err.name, message: err.message };
-  return { name: 'Error', message: String(err) };
 }

@@ -1,6 +1,7 @@
 // The GitHub REST client (@octokit/rest, base URL from GITHUB_API_URL) and the translation of its
 // failures into errors a workflow author can act on.
 import { Octokit } from '@octokit/rest';
+import { SigopsError } from '../errors/index.ts';
 
 export type GitHubClient = InstanceType<typeof Octokit>;
 
@@ -68,8 +69,11 @@ export interface ApiFieldError {
   readonly message?: string;
 }
 
-/** A GitHub REST call that failed, with what was being done and what to do about it. */
-export class GitHubApiError extends Error {
+/**
+ * A GitHub REST call that failed, with what was being done and what to do about it. `code` is
+ * the HTTP status, or `github-unreachable` when no answer came back; `advice` is the hint.
+ */
+export class GitHubApiError extends SigopsError {
   override readonly name = 'GitHubApiError';
   constructor(
     /** What the action was doing, e.g. "create the plan comment on pull request #7". */
@@ -90,6 +94,10 @@ export class GitHubApiError extends Error {
       `GitHub API: cannot ${operation}: ${status ? `${status} ` : ''}${apiMessage}` +
         (fields.length ? ` (${fields.join('; ')})` : '') +
         (hint ? `. ${hint}` : ''),
+      {
+        code: status ? String(status) : 'github-unreachable',
+        advice: hint || `Re-run the job; if it fails again, read GitHub's message${documentationUrl ? ` and ${documentationUrl}` : ''}.`,
+      },
     );
   }
 }

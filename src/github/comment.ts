@@ -6,6 +6,7 @@ import { COMMENT_LIMIT, fitMarkdown } from './markdown.ts';
 
 export const PLAN_MARKER = '<!-- sigops-plan -->';
 const CHECKSUM_MARKER = /<!-- sigops-checksum: ([A-Za-z0-9:+/=_-]+) -->/;
+const CHECKSUM_LINE = new RegExp(`^${CHECKSUM_MARKER.source}\n`);
 
 export function checksumMarker(checksum: string): string {
   return `<!-- sigops-checksum: ${checksum} -->`;
@@ -14,6 +15,15 @@ export function checksumMarker(checksum: string): string {
 /** The checksum recorded in a plan comment body, if it holds one. */
 export function checksumFromComment(body: string): string | undefined {
   return CHECKSUM_MARKER.exec(body)?.[1];
+}
+
+/**
+ * The markdown without its leading plan marker and the checksum marker after it: the job
+ * summary shows the same report as the comment, without the hidden lines.
+ */
+export function withoutPlanMarkers(markdown: string): string {
+  if (!markdown.startsWith(`${PLAN_MARKER}\n`)) return markdown;
+  return markdown.slice(PLAN_MARKER.length + 1).replace(CHECKSUM_LINE, '');
 }
 
 export function isPlanComment(body: string | null | undefined): boolean {

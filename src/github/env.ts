@@ -3,6 +3,7 @@
 // so the rest of src/github works on plain data and tests can build it directly.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { SigopsError } from '../errors/index.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -24,13 +25,22 @@ export interface GitHubContext {
   readonly runUrl?: string;
 }
 
-export class ActionInputError extends Error {
+/**
+ * A `with:` input of the action, or what GitHub Actions sets around it, is wrong or missing.
+ * `code` is `action-input` when a named input is at fault, `action-environment` otherwise.
+ */
+export class ActionInputError extends SigopsError {
   override readonly name = 'ActionInputError';
   constructor(
     message: string,
     readonly input?: string,
   ) {
-    super(message);
+    super(message, {
+      code: input ? 'action-input' : 'action-environment',
+      advice: input
+        ? `Fix the \`${input}\` input in the \`with:\` block of the workflow step that uses the sigops action.`
+        : 'Run the sigops action as a step of a GitHub Actions workflow, which sets the GITHUB_* variables and the event file.',
+    });
   }
 }
 

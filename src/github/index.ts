@@ -1,6 +1,8 @@
 // The GitHub side of sigops: the action's flow (runAction), the one plan comment per pull
 // request, annotations, the job summary and the GitHub REST client with explained errors.
-export { runAction, mapCredentialInputs, EXIT, type RunOptions, type SigopsServices, type LoadResult, type ApplyOutcome } from './run.ts';
+export { runAction, EXIT, type RunOptions } from './run.ts';
+export type { SigopsServices, LoadResult, ApplyOutcome } from './port.ts';
+export { mapCredentialInputs } from './credentials.ts';
 export { readContext, getInput, getBooleanInput, ActionInputError, type GitHubContext, type Env } from './env.ts';
 export { eventFacts, chooseCommand, type ActionCommand, type EventFacts } from './events.ts';
 export { createClient, explainGitHubError, GitHubApiError, type GitHubClient } from './client.ts';

@@ -2,7 +2,7 @@
 // policy (for previews), and the Exchange plan/apply with URLs and credentials from the
 // environment (SIGOPS_EXCHANGE_URL, SIGOPS_LOGIN_URL, SIGOPS_CLIENT_*, ACTIONS_ID_TOKEN_REQUEST_*).
 import { formatDiagnostics, loadConfigRepo } from '../config/index.ts';
-import { describeError } from '../exchange/index.ts';
+import { describeError } from '../errors/index.ts';
 import {
   ExchangeConnector,
   applyPlan,
@@ -12,7 +12,7 @@ import {
   renderPlan,
 } from '../plan/index.ts';
 import { compilePolicy } from '../policy/index.ts';
-import type { SigopsServices } from './run.ts';
+import type { SigopsServices } from './port.ts';
 
 export function sigopsServices(env: NodeJS.ProcessEnv = process.env): SigopsServices {
   // One connector per run: one token per tenant, reused by plan and apply. Created lazily, after
@@ -38,10 +38,6 @@ export function sigopsServices(env: NodeJS.ProcessEnv = process.env): SigopsServ
       return { plan, report };
     },
     annotateDiagnostics: (errors, warnings, paths) => formatDiagnostics(errors, warnings, 'github', paths),
-    describeError: (err) => {
-      const d = describeError(err);
-      const advice = (err as { advice?: unknown } | null)?.advice;
-      return d.advice === undefined && typeof advice === 'string' ? { ...d, advice } : d;
-    },
+    describeError,
   };
 }

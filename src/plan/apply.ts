@@ -3,7 +3,6 @@
 import {
   ObjectNotFoundError,
   createObject,
-  describeError,
   removeObject,
   setRuleEnabled,
   updateObject,
@@ -12,6 +11,7 @@ import {
   type ExchangeValue,
   type Sleep,
 } from '../exchange/index.ts';
+import { describeError } from '../errors/index.ts';
 import { SafetyLimitError, StalePlanError } from './errors.ts';
 import { DEFAULT_CONCURRENCY, connectorOf, planTenants, type PlanOptions } from './plan.ts';
 import { mapLimit } from './pool.ts';

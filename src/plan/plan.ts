@@ -6,7 +6,6 @@ import {
   OBJECT_NAMES,
   REMOVE_ORDER,
   ExchangeConnector,
-  describeError,
   desiredObjects,
   isManagedBySigops,
   isRuleEnabled,
@@ -21,6 +20,7 @@ import {
   type ExchangeRecord,
   type ObjectKind,
 } from '../exchange/index.ts';
+import { describeError } from '../errors/index.ts';
 import { planChecksum } from './checksum.ts';
 import { UnknownTenantError } from './errors.ts';
 import { findRemovedTenants } from './history.ts';
@@ -76,7 +76,7 @@ export async function planTenants(options: PlanOptions): Promise<Plan> {
       const t = removedPlans[i]!;
       // The app was taken out of the tenant (or the tenant is gone) after offboarding: nothing
       // of ours can be left that sigops could reach; say so instead of failing every run.
-      if (t.error?.name === 'AuthenticationError' && t.error.code && GONE_CODES.has(t.error.code)) {
+      if (t.error?.code && GONE_CODES.has(t.error.code)) {
         notices.push(
           `deleted tenant "${gone.slug}" (${gone.tenantId}) is not reachable any more (${t.error.code}): ` +
             'nothing to remove through sigops; check its Exchange by hand if it was never offboarded',

@@ -1,5 +1,6 @@
 // Typed relay errors: each one carries the SMTP reply it must produce upstream, so the
 // decision "what does Exchange see" is made where the failure is understood, not at the edge.
+import { SigopsError } from '../errors/index.ts';
 
 /** Why a message was refused or deferred; a metric label, never message content. */
 export type RelayErrorReason =
@@ -21,7 +22,34 @@ export type RelayErrorReason =
   | 'recipients-rejected'
   | 'internal';
 
-export class RelayError extends Error {
+/** What the operator reading the relay's logs can do about each reason. */
+const ADVICE: Record<RelayErrorReason, string> = {
+  'not-tls': 'The sender did not use STARTTLS: make the Exchange Online outbound connector to this relay require TLS.',
+  'source-not-allowed':
+    'A connection came from outside the allow-list: if it is Exchange Online, add its range (--allow / --allow-file, or "exchange-online"); otherwise nothing to do.',
+  'tenant-header-missing':
+    'The message did not come through a tenant\'s outbound connector: check that the tenant\'s connector and transport rule (sigops apply) route mail here.',
+  'tenant-header-duplicated':
+    'The message carried several tenant ids: it did not come straight from one tenant\'s outbound connector; check what sits between Exchange Online and this relay.',
+  'tenant-unknown':
+    'A tenant that is not in the config repository sent mail: add its tenant file, or remove sigops\'s connector from that tenant.',
+  'sender-domain':
+    'The sender\'s domain is not listed in its tenant\'s file: add the domain to `domains:` if the tenant owns it.',
+  loop: 'A mail loop: check the connectors and transport rules (`sigops plan`) so that mail this relay hands back to Exchange is not routed here again.',
+  'too-many-recipients': 'The sender gets a temporary refusal and Exchange retries with fewer recipients; nothing to do unless it persists.',
+  'too-large': 'The message is over the relay\'s size limit (above Exchange Online\'s own): the sender gets a bounce; nothing to do unless this repeats.',
+  'shutting-down': 'The relay is stopping; Exchange retries the message on another relay or later. Nothing to do.',
+  'config-unavailable': 'No configuration is loaded yet: check the config directory or repository the relay reads, and its log for errors.',
+  'next-hop-unreachable': 'The next hop does not answer: check --deliver, the network and the next hop; Exchange retries the message.',
+  'next-hop-dropped': 'The connection to the next hop broke or TLS failed: check its certificate and --deliver-ca; Exchange retries the message.',
+  'next-hop-deferred': 'The next hop asked to try again later; Exchange retries the message. Check the next hop if it persists.',
+  'next-hop-rejected': 'The next hop refused the message: its reply (in the text) says why; the sender gets a bounce.',
+  'recipients-rejected': 'The next hop refused some recipients: its reply (in the text) says why.',
+  internal: 'Something failed inside the relay: see the cause in this log entry; Exchange retries the message.',
+};
+
+/** `code` is the reason (also the metric label); the SMTP codes are what the sender sees. */
+export class RelayError extends SigopsError {
   override readonly name = 'RelayError';
   /** Basic SMTP reply code (e.g. 550). */
   readonly smtpCode: number;
@@ -32,7 +60,7 @@ export class RelayError extends Error {
   readonly text: string;
 
   constructor(smtpCode: number, enhanced: string, text: string, reason: RelayErrorReason, options?: { cause?: unknown }) {
-    super(`${enhanced} ${text}`, options);
+    super(`${enhanced} ${text}`, { code: reason, advice: ADVICE[reason], ...(options?.cause !== undefined ? { cause: options.cause } : {}) });
     this.smtpCode = smtpCode;
     this.enhanced = enhanced;
     this.text = text;

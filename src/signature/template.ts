@@ -3,6 +3,7 @@
 // template's own line and column, before anything runs.
 import Handlebars from 'handlebars';
 import { BUILTIN_HELPERS, HELPERS, HELPER_NAMES, REFUSED_HELPERS } from './helpers.ts';
+import { SigopsError } from '../errors/index.ts';
 
 type Node = hbs.AST.Node;
 
@@ -381,10 +382,14 @@ export interface TemplateContext {
 
 export type RenderFunction = (context: TemplateContext) => string;
 
-export class TemplateCompileError extends Error {
+/** A template that does not pass analyzeTemplate; `problems` has each position and message. */
+export class TemplateCompileError extends SigopsError {
   override readonly name = 'TemplateCompileError';
   constructor(readonly problems: readonly TemplateProblem[]) {
-    super(problems.map((p) => `${p.line}:${p.col} ${p.message}`).join('; '));
+    super(problems.map((p) => `${p.line}:${p.col} ${p.message}`).join('; '), {
+      code: 'template-invalid',
+      advice: 'Fix the template at the line:column given, then run `sigops validate` to check it.',
+    });
   }
 }
 

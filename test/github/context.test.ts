@@ -86,7 +86,7 @@ test('fitMarkdown keeps short text, and cuts long text at a line with structures
 });
 
 test('Entra inputs map to the variables the Exchange code reads', async () => {
-  const { mapCredentialInputs } = await import('../../src/github/run.ts');
+  const { mapCredentialInputs } = await import('../../src/github/credentials.ts');
   const { mkdtempSync, readFileSync, statSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');

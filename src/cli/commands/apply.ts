@@ -1,8 +1,9 @@
 // `sigops apply`: makes Exchange Online match the config, then plans again and expects nothing left.
 import { Option, type Command } from 'commander';
 import { exchangeOptionsFromEnv, ExchangeConnector, applyPlan, planTenants, renderApplyReport, renderPlan, type PlanFormat } from '../../plan/index.ts';
+import { formatErrorSummary } from '../../errors/index.ts';
 import { loadConfigOrReport } from '../config.ts';
-import { reportError } from './plan.ts';
+import { reportError } from '../report.ts';
 
 export function registerApply(program: Command): void {
   program
@@ -58,7 +59,7 @@ Examples:
           for (const t of report.tenants) {
             if (t.outcome === 'failed') {
               const why = t.error ?? t.steps.find((s) => s.error)?.error;
-              process.stderr.write(`sigops apply (tenant ${t.slug}): failed${why ? `: ${why.name}: ${why.message}` : ''}\n`);
+              process.stderr.write(`sigops apply (tenant ${t.slug}): failed${why ? `: ${formatErrorSummary(why)}` : ''}\n`);
             }
           }
           process.exitCode = report.converged ? 0 : 1;

@@ -11,7 +11,7 @@ import {
   loginWithDeviceCode,
 } from '../../exchange/index.ts';
 import { loadConfigOrReport } from '../config.ts';
-import { reportError } from './plan.ts';
+import { reportError } from '../report.ts';
 
 export function registerLogin(program: Command): void {
   program

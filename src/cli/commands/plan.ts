@@ -1,16 +1,9 @@
 // `sigops plan`: diff of the desired Exchange Online objects vs the live ones, per tenant.
 import { Option, type Command } from 'commander';
 import { loadConfigOrReport } from '../config.ts';
-import { describeError } from '../../exchange/index.ts';
+import { formatErrorSummary } from '../../errors/index.ts';
 import { exchangeOptionsFromEnv, hasChanges, hasErrors, planTenants, renderPlan, type PlanFormat } from '../../plan/index.ts';
-
-/** Prints an error with its advice to stderr. */
-export function reportError(command: string, err: unknown): void {
-  const d = describeError(err);
-  process.stderr.write(`sigops ${command}: ${d.name}${d.code ? ` [${d.code}]` : ''}: ${d.message}\n`);
-  const advice = d.advice ?? (err as { advice?: unknown } | null)?.advice;
-  if (typeof advice === 'string') process.stderr.write(`  advice: ${advice}\n`);
-}
+import { reportError } from '../report.ts';
 
 export function registerPlan(program: Command): void {
   program
@@ -54,11 +47,7 @@ Examples:
         process.stdout.write(renderPlan(plan, opts.format));
         if (hasErrors(plan)) {
           for (const t of plan.tenants) {
-            if (t.error) {
-              const e = t.error;
-              process.stderr.write(`sigops plan (tenant ${t.slug}): ${e.name}${e.code ? ` [${e.code}]` : ''}: ${e.message}\n`);
-              if (e.advice) process.stderr.write(`  advice: ${e.advice}\n`);
-            }
+            if (t.error) process.stderr.write(`sigops plan (tenant ${t.slug}): ${formatErrorSummary(t.error)}\n`);
             for (const c of t.conflicts) process.stderr.write(`sigops plan (tenant ${t.slug}): conflict: ${c.message}\n`);
           }
           process.exitCode = 1;

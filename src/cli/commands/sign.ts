@@ -4,8 +4,9 @@ import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { loadConfigOrReport } from '../config.ts';
+import { reportError } from '../report.ts';
 import { compilePolicy } from '../../policy/index.ts';
-import { NoTenantError, offlineChooser, signMessage, type ChooserState } from '../../mime/index.ts';
+import { offlineChooser, signMessage, type ChooserState } from '../../mime/index.ts';
 
 interface SignCliOptions {
   config: string;
@@ -71,7 +72,7 @@ Examples:
           process.stderr.write(`passed through unchanged: ${who}, reason ${why}\n`);
         }
       } catch (err) {
-        process.stderr.write(`sigops sign: ${err instanceof NoTenantError || err instanceof Error ? err.message : String(err)}\n`);
+        reportError('sign', err);
         process.exitCode = 1;
       }
     });
