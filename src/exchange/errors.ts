@@ -1,53 +1,11 @@
 // Typed errors of the Exchange Online client. Every error carries what an admin needs to act:
 // the cmdlet, the service's own codes and a piece of advice.
+import { SigopsError } from '../errors/index.ts';
 
 export abstract class ExchangeError extends Error {
   abstract readonly advice: string;
   /** Short machine-readable code (AADSTS…, ErrId, HTTP status …). */
   abstract readonly code: string | undefined;
-}
-
-/** No usable credentials in the environment. */
-export class CredentialsError extends ExchangeError {
-  override readonly name = 'CredentialsError';
-  readonly code = 'credentials';
-  readonly advice =
-    'Set SIGOPS_CLIENT_ID and one of SIGOPS_CLIENT_SECRET, SIGOPS_CLIENT_CERTIFICATE (PEM with key and certificate) ' +
-    'or run inside GitHub Actions with `permissions: id-token: write`. See docs/exchange.md.';
-  constructor(message: string) {
-    super(message);
-  }
-}
-
-/** The token endpoint refused us (bad secret, unknown app, no consent …). */
-export class AuthenticationError extends ExchangeError {
-  override readonly name = 'AuthenticationError';
-  readonly code: string | undefined;
-  readonly advice: string;
-  readonly tenantId: string;
-  constructor(tenantId: string, message: string, code?: string) {
-    super(message);
-    this.tenantId = tenantId;
-    this.code = code;
-    this.advice = adviceForAadsts(code, message);
-  }
-}
-
-function adviceForAadsts(code: string | undefined, message: string): string {
-  const text = `${code ?? ''} ${message}`;
-  if (/AADSTS7000215|AADSTS7000222/.test(text))
-    return 'The client secret is wrong or expired: create a new one in the app registration and update SIGOPS_CLIENT_SECRET.';
-  if (/AADSTS700016/.test(text))
-    return 'The app (SIGOPS_CLIENT_ID) is not known in this tenant: check the id, and that an admin of this tenant consented to it.';
-  if (/AADSTS700027|AADSTS700024|AADSTS7000274/.test(text))
-    return 'The client certificate or assertion was refused: upload the certificate (public part) to the app registration, or check its expiry.';
-  if (/AADSTS70021|AADSTS700213|AADSTS700211/.test(text))
-    return 'No matching federated credential: add one for this repository and branch/pull_request (subject repo:OWNER/REPO:…).';
-  if (/AADSTS90002|AADSTS90023/.test(text))
-    return 'The tenant id is wrong or the tenant does not exist: check `id:` in the tenant file.';
-  if (/AADSTS65001|AADSTS7000112/.test(text))
-    return 'Admin consent is missing: an administrator of the tenant must grant consent to the app (Exchange.ManageAsApp).';
-  return 'Check SIGOPS_CLIENT_ID and the credential, and that the app is consented in this tenant (docs/exchange.md).';
 }
 
 /** An answer of the InvokeCommand endpoint that is an error. */
@@ -124,6 +82,8 @@ function adviceForApiError(status: number, exceptionClass: string | undefined, t
 
 /** Turns an unknown thrown value into the serialisable summary used in plans and reports. */
 export function describeError(err: unknown): { name: string; code?: string; message: string; advice?: string } {
+  // The Entra auth errors (CredentialsError, AuthenticationError) that reach plans and reports.
+  if (err instanceof SigopsError) return { name: err.name, code: err.code, message: err.message, advice: err.advice };
   if (err instanceof ExchangeError) {
     return { name: err.name, ...(err.code !== undefined ? { code: err.code } : {}), message: err.message, advice: err.advice };
   }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatDiagnostics, loadConfigRepo } from '../../config/index.ts';
 import { DirectorySyncError, graphTokenProvider, syncGraphSnapshot, type SyncResult } from '../../directory/index.ts';
-import { credentialsFromEnv } from '../../exchange/index.ts';
+import { credentialsFromEnv } from '../../entra/index.ts';
 
 export function registerDirectory(program: Command): void {
   const directory = program.command('directory').description("keep tenants' directory data (user attributes, groups) up to date");
