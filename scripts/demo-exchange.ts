@@ -4,7 +4,7 @@
 // finally pauses a tenant to show an in-place change.
 import { resolve } from 'node:path';
 import { loadConfigRepo } from '../src/config/index.ts';
-import { realSleep } from '../src/exchange/index.ts';
+import { realSleep } from '../src/entra/index.ts';
 import { ExchangeConnector, applyPlan, planTenants, renderApplyReport, renderPlan } from '../src/plan/index.ts';
 import { FakeExchangeOnline } from '../test/fakes/exchange-online.ts';
 

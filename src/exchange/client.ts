@@ -1,7 +1,17 @@
 // Exchange Online admin REST client: runs cmdlets through
-// POST {exchangeUrl}/adminapi/beta/{tenantId}/InvokeCommand, follows @odata.nextLink paging,
-// retries throttling with back-off (honouring Retry-After) and turns error bodies into typed errors.
-import type { TokenProvider } from './auth.ts';
+// POST {exchangeUrl}/adminapi/beta/{tenantId}/InvokeCommand. Token, retries (Retry-After),
+// paging and body reading are the shared Entra plumbing; what is Exchange's own is here: the
+// routing headers, that only Get- cmdlets are replayed after a network error, that the
+// "too many concurrent requests" answers are retried too, and the typed errors.
+import {
+  DEFAULT_EXCHANGE_URL,
+  ServiceConnection,
+  isBusyStatus,
+  type RetryPolicy,
+  type ServiceErrors,
+  type Sleep,
+  type TokenProvider,
+} from '../entra/index.ts';
 import {
   ExchangeApiError,
   ForbiddenError,
@@ -12,7 +22,6 @@ import {
   UnknownParameterError,
 } from './errors.ts';
 
-export const DEFAULT_EXCHANGE_URL = 'https://outlook.office365.com';
 const SYSTEM_MAILBOX = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}';
 
 /** A cmdlet parameter value as JSON carries it (null clears a property). */
@@ -20,18 +29,6 @@ export type ExchangeValue = string | number | boolean | null | readonly string[]
 export type CmdletParameters = Readonly<Record<string, ExchangeValue>>;
 /** One object as a Get- cmdlet returns it. */
 export type ExchangeRecord = Readonly<Record<string, unknown>>;
-
-export interface RetryPolicy {
-  /** Attempts in total, the first included. */
-  readonly attempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 7, baseDelayMs: 1000, maxDelayMs: 60_000 };
-
-export type Sleep = (ms: number) => Promise<void>;
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ExchangeClientOptions {
   readonly exchangeUrl?: string; // SIGOPS_EXCHANGE_URL
@@ -58,148 +55,84 @@ const CONCURRENCY_MESSAGE = /concurrent (requests|connections|operations)|MaxCon
 export class ExchangeClient {
   readonly tenantId: string;
   private readonly endpoint: string;
-  private readonly origin: string;
-  private readonly tokens: TokenProvider;
-  private readonly retry: RetryPolicy;
-  private readonly sleep: Sleep;
-  private readonly fetchImpl: typeof fetch;
+  private readonly connection: ServiceConnection;
   private readonly anchor: string;
 
   constructor(options: ExchangeClientOptions) {
     const base = (options.exchangeUrl ?? DEFAULT_EXCHANGE_URL).replace(/\/+$/, '');
     this.tenantId = options.tenantId;
     this.endpoint = `${base}/adminapi/beta/${encodeURIComponent(options.tenantId)}/InvokeCommand`;
-    this.origin = new URL(base).origin;
-    this.tokens = options.tokens;
-    this.retry = options.retry ?? DEFAULT_RETRY;
-    this.sleep = options.sleep ?? realSleep;
-    this.fetchImpl = options.fetch ?? fetch;
+    this.connection = new ServiceConnection({
+      tenantId: options.tenantId,
+      tokens: options.tokens,
+      serviceUrl: base,
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
     this.anchor = options.anchorMailbox ?? `APP:${SYSTEM_MAILBOX}@${options.tenantId}`;
   }
 
   /** Runs one cmdlet and returns every object it output (all pages). */
   async invoke(cmdlet: string, parameters: CmdletParameters = {}): Promise<ExchangeRecord[]> {
-    const body = JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } });
-    const out: ExchangeRecord[] = [];
-    let url: string | undefined = this.endpoint;
-    while (url) {
-      const page: { value?: unknown; '@odata.nextLink'?: unknown } = await this.post(cmdlet, url, body);
-      if (Array.isArray(page.value)) out.push(...(page.value as ExchangeRecord[]));
-      const next = page['@odata.nextLink'];
-      url = typeof next === 'string' && next ? this.checkNextLink(cmdlet, next) : undefined;
-    }
-    return out;
-  }
-
-  /** The bearer token goes only to the Exchange endpoint we were configured with. */
-  private checkNextLink(cmdlet: string, next: string): string {
-    const resolved = new URL(next, this.endpoint);
-    if (resolved.origin !== this.origin) {
-      throw new ExchangeApiError({ status: 0, cmdlet, message: `refusing to follow @odata.nextLink to another host: ${resolved.origin}` });
-    }
-    return resolved.href;
-  }
-
-  private async post(cmdlet: string, url: string, body: string): Promise<{ value?: unknown; '@odata.nextLink'?: unknown }> {
-    const idempotent = cmdlet.startsWith('Get-');
-    for (let attempt = 1; ; attempt++) {
-      const last = attempt >= this.retry.attempts;
-      const token = await this.tokens.getToken(this.tenantId);
-      let res: Response;
-      try {
-        res = await this.fetchImpl(url, {
-          method: 'POST',
-          headers: {
-            Authorization: `Bearer ${token}`,
-            'Content-Type': 'application/json',
-            Accept: 'application/json',
-            'X-AnchorMailbox': this.anchor,
-            'X-ResponseFormat': 'json',
-          },
-          body,
-        });
-      } catch (err) {
-        // A write may have reached the service: only reads are replayed after a network error.
-        if (!idempotent || last) {
-          throw new ExchangeApiError({ status: 0, cmdlet, message: `cannot reach Exchange Online: ${(err as Error).message}` });
-        }
-        await this.sleep(this.backoff(attempt, undefined));
-        continue;
-      }
-      const { text, json } = await readJsonBody(res);
-      if (res.ok && json && typeof json === 'object') return json as { value?: unknown };
-      const error = this.toError(cmdlet, res.status, json as ErrorBody | undefined, text);
-      const retriable =
-        res.status === 429 || res.status === 503 || res.status === 504 || CONCURRENCY_MESSAGE.test(`${error.message} ${error.detail ?? ''}`);
-      if (!retriable) throw error;
-      if (last) {
-        throw new ThrottledError({
-          status: res.status,
-          cmdlet,
-          code: error.code ?? String(res.status),
-          message: `still throttled after ${attempt} attempts: ${error.detail ?? error.message}`,
-          ...(error.errId ? { errId: error.errId } : {}),
-        });
-      }
-      await this.sleep(this.backoff(attempt, res.headers.get('retry-after')));
-    }
-  }
-
-  private backoff(attempt: number, retryAfter: string | null | undefined): number {
-    const exp = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    const jittered = exp / 2 + Math.random() * (exp / 2);
-    const hinted = parseRetryAfter(retryAfter);
-    return hinted !== undefined ? Math.max(hinted, jittered) : jittered;
-  }
-
-  private toError(cmdlet: string, status: number, json: ErrorBody | undefined, text: string): ExchangeApiError {
-    const e = json?.error;
-    const detailRaw = e?.details?.find((d) => typeof d.message === 'string')?.message;
-    let errId: string | undefined;
-    let exceptionClass: string | undefined;
-    let detail: string | undefined;
-    if (detailRaw) {
-      const parts = detailRaw.split('|');
-      if (parts.length >= 3) {
-        errId = parts[0];
-        exceptionClass = parts[1]?.split('.').pop();
-        detail = parts.slice(2).join('|');
-      } else detail = detailRaw;
-    }
-    const fields = {
-      status,
-      cmdlet,
-      message: e?.message ?? (text.slice(0, 300) || `HTTP ${status}`),
-      ...(e?.code ? { code: e.code } : { code: String(status) }),
-      ...(errId ? { errId } : {}),
-      ...(exceptionClass ? { exceptionClass } : {}),
-      ...(detail ? { detail } : {}),
+    const call = {
+      method: 'POST' as const,
+      headers: { 'Content-Type': 'application/json', 'X-AnchorMailbox': this.anchor, 'X-ResponseFormat': 'json' },
+      body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
+      // A write may have reached the service: only reads are replayed after a network error.
+      replayable: cmdlet.startsWith('Get-'),
     };
-    if (status === 401) return new UnauthorizedError(fields);
-    if (status === 403) return new ForbiddenError(fields);
-    if (exceptionClass === 'ManagementObjectNotFoundException') return new ObjectNotFoundError(fields);
-    if (exceptionClass === 'ManagementObjectAlreadyExistsException') return new ObjectExistsError(fields);
-    if (exceptionClass === 'ParameterBindingException') return new UnknownParameterError(fields);
-    return new ExchangeApiError(fields);
+    return this.connection.collect(this.endpoint, call, cmdletErrors(cmdlet));
   }
 }
 
-/** A response's body as text, and parsed as JSON: {} when empty, undefined when it is not JSON. */
-export async function readJsonBody(res: Response): Promise<{ text: string; json: unknown }> {
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {
-    json = undefined;
-  }
-  return { text, json };
+/** How InvokeCommand's failures of one cmdlet become typed Exchange errors. */
+function cmdletErrors(cmdlet: string): ServiceErrors<ExchangeApiError> {
+  return {
+    answer: (a) => toError(cmdlet, a.status, a.json as ErrorBody | undefined, a.text),
+    retriable: (a, error) => isBusyStatus(a.status) || CONCURRENCY_MESSAGE.test(`${error.message} ${error.detail ?? ''}`),
+    exhausted: (error, a, attempts) =>
+      new ThrottledError({
+        status: a.status,
+        cmdlet,
+        code: error.code ?? String(a.status),
+        message: `still throttled after ${attempts} attempts: ${error.detail ?? error.message}`,
+        ...(error.errId ? { errId: error.errId } : {}),
+      }),
+    unreachable: (cause) => new ExchangeApiError({ status: 0, cmdlet, message: `cannot reach Exchange Online: ${cause.message}` }),
+    foreignNextLink: (target) =>
+      new ExchangeApiError({ status: 0, cmdlet, message: `refusing to follow @odata.nextLink to another host: ${target.origin}` }),
+  };
 }
 
-/** Retry-After is either delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+/** An error answer of InvokeCommand as the typed error for its status or exception class. */
+function toError(cmdlet: string, status: number, json: ErrorBody | undefined, text: string): ExchangeApiError {
+  const e = json?.error;
+  const detailRaw = e?.details?.find((d) => typeof d.message === 'string')?.message;
+  let errId: string | undefined;
+  let exceptionClass: string | undefined;
+  let detail: string | undefined;
+  if (detailRaw) {
+    const parts = detailRaw.split('|');
+    if (parts.length >= 3) {
+      errId = parts[0];
+      exceptionClass = parts[1]?.split('.').pop();
+      detail = parts.slice(2).join('|');
+    } else detail = detailRaw;
+  }
+  const fields = {
+    status,
+    cmdlet,
+    message: e?.message ?? (text.slice(0, 300) || `HTTP ${status}`),
+    ...(e?.code ? { code: e.code } : { code: String(status) }),
+    ...(errId ? { errId } : {}),
+    ...(exceptionClass ? { exceptionClass } : {}),
+    ...(detail ? { detail } : {}),
+  };
+  if (status === 401) return new UnauthorizedError(fields);
+  if (status === 403) return new ForbiddenError(fields);
+  if (exceptionClass === 'ManagementObjectNotFoundException') return new ObjectNotFoundError(fields);
+  if (exceptionClass === 'ManagementObjectAlreadyExistsException') return new ObjectExistsError(fields);
+  if (exceptionClass === 'ParameterBindingException') return new UnknownParameterError(fields);
+  return new ExchangeApiError(fields);
 }

@@ -5,47 +5,6 @@ import { SigopsError } from '../errors/index.ts';
 /** Any error of the Exchange Online client; `code` is the service's own (AADSTS…, error code, HTTP status). */
 export abstract class ExchangeError extends SigopsError {}
 
-/** No usable credentials in the environment. */
-export class CredentialsError extends ExchangeError {
-  override readonly name = 'CredentialsError';
-  constructor(message: string) {
-    super(message, {
-      code: 'credentials',
-      advice:
-        'Set SIGOPS_CLIENT_ID and one of SIGOPS_CLIENT_SECRET, SIGOPS_CLIENT_CERTIFICATE (PEM with key and certificate) ' +
-        'or run inside GitHub Actions with `permissions: id-token: write`. See docs/exchange.md.',
-    });
-  }
-}
-
-/** The token endpoint refused us (bad secret, unknown app, no consent …). */
-export class AuthenticationError extends ExchangeError {
-  override readonly name = 'AuthenticationError';
-  readonly tenantId: string;
-  /** `code` is the AADSTS code when Entra gave one, else `authentication`. */
-  constructor(tenantId: string, message: string, code?: string) {
-    super(message, { code: code ?? 'authentication', advice: adviceForAadsts(code, message) });
-    this.tenantId = tenantId;
-  }
-}
-
-function adviceForAadsts(code: string | undefined, message: string): string {
-  const text = `${code ?? ''} ${message}`;
-  if (/AADSTS7000215|AADSTS7000222/.test(text))
-    return 'The client secret is wrong or expired: create a new one in the app registration and update SIGOPS_CLIENT_SECRET.';
-  if (/AADSTS700016/.test(text))
-    return 'The app (SIGOPS_CLIENT_ID) is not known in this tenant: check the id, and that an admin of this tenant consented to it.';
-  if (/AADSTS700027|AADSTS700024|AADSTS7000274/.test(text))
-    return 'The client certificate or assertion was refused: upload the certificate (public part) to the app registration, or check its expiry.';
-  if (/AADSTS70021|AADSTS700213|AADSTS700211/.test(text))
-    return 'No matching federated credential: add one for this repository and branch/pull_request (subject repo:OWNER/REPO:…).';
-  if (/AADSTS90002|AADSTS90023/.test(text))
-    return 'The tenant id is wrong or the tenant does not exist: check `id:` in the tenant file.';
-  if (/AADSTS65001|AADSTS7000112/.test(text))
-    return 'Admin consent is missing: an administrator of the tenant must grant consent to the app (Exchange.ManageAsApp).';
-  return 'Check SIGOPS_CLIENT_ID and the credential, and that the app is consented in this tenant (docs/exchange.md).';
-}
-
 /**
  * An answer of the InvokeCommand endpoint that is an error. `code` is the service's error code,
  * else the HTTP status, else `exchange-request-failed` (no answer to read one from).

@@ -1,35 +1,20 @@
-// Exchange Online: app-only auth, the InvokeCommand client, the objects sigops manages.
-import { createTokenProvider, credentialsFromEnv, type Credentials, type TokenProvider } from './auth.ts';
-import { DEFAULT_EXCHANGE_URL, ExchangeClient, realSleep, type RetryPolicy, type Sleep } from './client.ts';
-
-export * from './errors.ts';
-export {
+// Exchange Online: the InvokeCommand client, the objects sigops manages, and a connector that
+// hands out clients per tenant. Authentication and the HTTP plumbing are in src/entra.
+import {
+  DEFAULT_EXCHANGE_URL,
   EXCHANGE_SCOPE,
-  DEFAULT_LOGIN_URL,
   createTokenProvider,
   credentialsFromEnv,
-  fetchGitHubOidcToken,
-  loginWithDeviceCode,
-  readClientCertificate,
-  type AuthOptions,
-  type ClientCertificate,
-  type Credentials,
-  type DeviceCodeLoginOptions,
-  type TokenProvider,
-} from './auth.ts';
-export {
-  DEFAULT_EXCHANGE_URL,
-  DEFAULT_RETRY,
-  ExchangeClient,
-  parseRetryAfter,
   realSleep,
-  type CmdletParameters,
-  type ExchangeClientOptions,
-  type ExchangeRecord,
-  type ExchangeValue,
+  type Credentials,
   type RetryPolicy,
   type Sleep,
-} from './client.ts';
+  type TokenProvider,
+} from '../entra/index.ts';
+import { ExchangeClient } from './client.ts';
+
+export * from './errors.ts';
+export { ExchangeClient, type CmdletParameters, type ExchangeClientOptions, type ExchangeRecord, type ExchangeValue } from './client.ts';
 export * from './desired.ts';
 export * from './objects.ts';
 
@@ -67,6 +52,7 @@ export class ExchangeConnector {
       this.options.tokens ??
       createTokenProvider({
         credentials: this.options.credentials ?? credentialsFromEnv(),
+        scope: EXCHANGE_SCOPE,
         ...(this.options.loginUrl ? { loginUrl: this.options.loginUrl } : {}),
         ...(this.options.ca ? { ca: this.options.ca } : {}),
       });

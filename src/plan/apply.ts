@@ -9,9 +9,9 @@ import {
   type DesiredObject,
   type ExchangeClient,
   type ExchangeValue,
-  type Sleep,
 } from '../exchange/index.ts';
 import { describeError } from '../errors/index.ts';
+import type { Sleep } from '../entra/index.ts';
 import { SafetyLimitError, StalePlanError } from './errors.ts';
 import { DEFAULT_CONCURRENCY, connectorOf, planTenants, type PlanOptions } from './plan.ts';
 import { mapLimit } from './pool.ts';

@@ -20,7 +20,7 @@ import {
   type DirectoryFileData,
   type SnapshotUser,
 } from '../../src/directory/index.ts';
-import { createTokenProvider } from '../../src/exchange/index.ts';
+import { createTokenProvider } from '../../src/entra/index.ts';
 import { tenant as makeTenant } from '../exchange/helpers.ts';
 import { writeClientCertificate } from '../fakes/exchange-online.ts';
 import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, USERS, startGraphHarness, type GraphHarness } from './helpers.ts';

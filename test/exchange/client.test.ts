@@ -9,7 +9,6 @@ import {
   UnknownParameterError,
   ForbiddenError,
   ExchangeConnector,
-  parseRetryAfter,
 } from '../../src/exchange/index.ts';
 import { CONTOSO_ID, FABRIKAM_ID, startHarness, type Harness } from './helpers.ts';
 
@@ -142,11 +141,4 @@ test('@odata.nextLink to another host is not followed (the token stays home)', a
     new Response(JSON.stringify({ value: [{ Name: 'a' }], '@odata.nextLink': 'http://127.0.0.2:1/steal' }), { status: 200 });
   const c = new ExchangeClient({ tenantId: CONTOSO_ID, exchangeUrl: h.fake.exchangeUrl, tokens: { getToken: async () => 't' }, fetch: evil });
   await assert.rejects(c.invoke('Get-OutboundConnector'), /refusing to follow @odata.nextLink/);
-});
-
-test('parseRetryAfter reads seconds and HTTP dates', () => {
-  assert.equal(parseRetryAfter('3'), 3000);
-  assert.equal(parseRetryAfter(new Date(10_000).toUTCString(), 4000), 6000);
-  assert.equal(parseRetryAfter('soon'), undefined);
-  assert.equal(parseRetryAfter(null), undefined);
 });

@@ -1,9 +1,10 @@
 // `sigops directory sync`: refreshes a graph tenant's directory snapshot from Microsoft Graph.
+import { reportError } from '../report.ts';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatDiagnostics, loadConfigRepo } from '../../config/index.ts';
 import { DirectorySyncError, graphTokenProvider, syncGraphSnapshot, type SyncResult } from '../../directory/index.ts';
-import { credentialsFromEnv } from '../../exchange/index.ts';
+import { credentialsFromEnv } from '../../entra/index.ts';
 
 export function registerDirectory(program: Command): void {
   const directory = program.command('directory').description("keep tenants' directory data (user attributes, groups) up to date");
@@ -75,7 +76,7 @@ Example:
         for (const w of result.warnings) process.stderr.write(`sigops directory sync: warning: ${w}\n`);
         process.exitCode = 0;
       } catch (err) {
-        report(err);
+        reportError('directory sync', err);
         process.exitCode = 1;
       }
     });
@@ -100,12 +101,4 @@ function summary(slug: string, r: SyncResult): string {
   ].filter(Boolean);
   if (left.length) lines.push(`  skipped: ${left.join(', ')}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** `name [code]: message` and the advice, for our errors and the Exchange auth errors alike. */
-function report(err: unknown): void {
-  const e: Error & { code?: unknown; advice?: unknown } = err instanceof Error ? err : new Error(String(err));
-  const code = typeof e.code === 'string' ? ` [${e.code}]` : '';
-  process.stderr.write(`sigops directory sync: ${e.name}${code}: ${e.message}\n`);
-  if (typeof e.advice === 'string') process.stderr.write(`  advice: ${e.advice}\n`);
 }

@@ -1,15 +1,8 @@
 // `sigops login`: first interactive set-up. An Exchange administrator signs in with the device
 // code flow; sigops checks that Exchange Online answers and shows what it would manage.
 import type { Command } from 'commander';
-import {
-  CredentialsError,
-  ExchangeClient,
-  OBJECT_NAMES,
-  CREATE_ORDER,
-  isManagedBySigops,
-  listObjects,
-  loginWithDeviceCode,
-} from '../../exchange/index.ts';
+import { CredentialsError, loginWithDeviceCode } from '../../entra/index.ts';
+import { ExchangeClient, OBJECT_NAMES, CREATE_ORDER, isManagedBySigops, listObjects } from '../../exchange/index.ts';
 import { loadConfigOrReport } from '../config.ts';
 import { reportError } from '../report.ts';
 

@@ -1,31 +1,14 @@
-// App-only authentication to Exchange Online with @azure/msal-node: client secret, client
-// certificate, or a GitHub Actions OIDC token sent as client assertion (workload identity
-// federation). Credentials come from the environment only, never from the config repo.
+// App-only authentication against Entra ID with @azure/msal-node, for every Microsoft cloud
+// service sigops calls (Exchange Online, Microsoft Graph): client secret, client certificate, or
+// a GitHub Actions OIDC token sent as client assertion (workload identity federation); plus the
+// interactive device-code sign-in of `sigops login`. Credentials come from the environment only,
+// never from the config repo.
 import { readFile } from 'node:fs/promises';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { request as httpsRequest } from 'node:https';
-import {
-  AuthError,
-  ConfidentialClientApplication,
-  PublicClientApplication,
-  type Configuration,
-  type INetworkModule,
-  type NetworkRequestOptions,
-  type NetworkResponse,
-} from '@azure/msal-node';
+import { AuthError, ConfidentialClientApplication, PublicClientApplication, type Configuration } from '@azure/msal-node';
+import { DEFAULT_LOGIN_URL, EXCHANGE_SCOPE, MICROSOFT_LOGIN_HOSTS } from './cloud.ts';
 import { AuthenticationError, CredentialsError } from './errors.ts';
-
-export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';
-export const DEFAULT_LOGIN_URL = 'https://login.microsoftonline.com';
-/** Hosts msal-node already knows (no instance discovery needed). */
-const MICROSOFT_LOGIN_HOSTS = new Set([
-  'login.microsoftonline.com',
-  'login.microsoftonline.us',
-  'login.partner.microsoftonline.cn',
-  'login.windows.net',
-  'login.microsoft.com',
-  'sts.windows.net',
-]);
+import { HttpsNetworkClient } from './msal-network.ts';
 
 export type Credentials =
   | { readonly kind: 'secret'; readonly clientId: string; readonly clientSecret: string }
@@ -224,54 +207,5 @@ export async function loginWithDeviceCode(options: DeviceCodeLoginOptions): Prom
     return { accessToken: result.accessToken, account: result.account?.username ?? '(unknown account)' };
   } catch (err) {
     throw toAuthenticationError(options.tenantId, err);
-  }
-}
-
-/**
- * msal network module over node:https with an extra trusted CA. Used only when a CA is given
- * (private PKI, or the loopback fake in tests); otherwise msal's own fetch client is used.
- */
-class HttpsNetworkClient implements INetworkModule {
-  constructor(private readonly ca: string) {}
-
-  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-    return this.send<T>('GET', url, options);
-  }
-
-  sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-    return this.send<T>('POST', url, options);
-  }
-
-  private send<T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
-    return new Promise((resolve, reject) => {
-      const body = method === 'POST' ? (options?.body ?? '') : undefined;
-      const req = httpsRequest(
-        url,
-        {
-          method,
-          ca: this.ca,
-          headers: {
-            ...(options?.headers ?? {}),
-            ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-            try {
-              resolve({ status: res.statusCode ?? 0, headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T });
-            } catch (err) {
-              reject(new Error(`unparseable answer from ${url}: ${(err as Error).message}`));
-            }
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
   }
 }

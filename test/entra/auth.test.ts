@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import {
   AuthenticationError,
   CredentialsError,
-  ExchangeClient,
   createTokenProvider,
   credentialsFromEnv,
   loginWithDeviceCode,
   readClientCertificate,
-} from '../../src/exchange/index.ts';
+} from '../../src/entra/index.ts';
+import { ExchangeClient } from '../../src/exchange/index.ts';
 import { writeClientCertificate } from '../fakes/exchange-online.ts';
-import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, startHarness, type Harness } from './helpers.ts';
+import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, startHarness, type Harness } from '../exchange/helpers.ts';
 
 let h: Harness;
 let dir: string;
