@@ -1,7 +1,7 @@
 // Who may relay: fail closed. Runs in the signing engine's `choose` callback, once the header
 // block is parsed and before a byte goes to the next hop.
 import type { Policy, TenantPolicy } from '../policy/types.ts';
-import type { MessageHeaders } from './engine.ts';
+import type { MessageHeaders } from './signing.ts';
 import { RelayError } from './errors.ts';
 
 export const TENANT_HEADER = 'X-MS-Exchange-CrossTenant-Id';

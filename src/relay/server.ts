@@ -8,7 +8,7 @@ import type { Logger } from '../log/index.ts';
 import type { TenantPolicy } from '../policy/types.ts';
 import type { AllowList } from './allowlist.ts';
 import type { Delivery, DeliveryResult } from './delivery.ts';
-import { signMessage, type PartSigner, type SigningChoice, type SignOutcome } from './engine.ts';
+import { signMessage, type PartSigner, type SigningChoice, type SignOutcome } from './signing.ts';
 import { deliveryError, RelayError } from './errors.ts';
 import { authorise } from './identity.ts';
 import type { RelayMetrics } from './metrics.ts';
