@@ -5,7 +5,8 @@ import { access } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { loadConfigOrReport } from '../config.ts';
 import { compilePolicy } from '../../policy/index.ts';
-import { NoTenantError, offlineChooser, signMessage, type ChooserState } from '../../mime/index.ts';
+import { formatError } from '../../errors/index.ts';
+import { offlineChooser, signMessage, type ChooserState } from '../../mime/index.ts';
 
 interface SignCliOptions {
   config: string;
@@ -71,7 +72,8 @@ Examples:
           process.stderr.write(`passed through unchanged: ${who}, reason ${why}\n`);
         }
       } catch (err) {
-        process.stderr.write(`sigops sign: ${err instanceof NoTenantError || err instanceof Error ? err.message : String(err)}\n`);
+        // a NoTenantError (or any SigopsError) comes with its advice on the next line
+        process.stderr.write(`sigops sign: ${formatError(err)}\n`);
         process.exitCode = 1;
       }
     });
