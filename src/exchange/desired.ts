@@ -1,6 +1,6 @@
-// The Exchange Online objects a tenant needs (DESIGN.md §4), and how live objects read back
-// from Get- cmdlets compare with them. Exchange echoes some values in its own shapes
-// ("150 MB (157,286,400 bytes)", "smtp:*;1", "True"): comparison normalises them.
+// The Exchange Online objects a tenant needs (docs/exchange.md, "What sigops creates"), and how
+// live objects read back from Get- cmdlets compare with them. Exchange echoes some values in its
+// own shapes ("150 MB (157,286,400 bytes)", "smtp:*;1", "True"): comparison normalises them.
 import type { Tenant } from '../model/index.ts';
 import type { CmdletParameters, ExchangeRecord, ExchangeValue } from './client.ts';
 
@@ -10,7 +10,10 @@ export const OUTBOUND_CONNECTOR_NAME = 'sigops outbound';
 export const INBOUND_CONNECTOR_NAME = 'sigops inbound';
 export const TRANSPORT_RULE_NAME = 'sigops route';
 export const PROCESSED_HEADER = 'X-Sigops-Processed';
-/** Same limit as the relay (DESIGN.md §3): larger mail is not routed through it at all. */
+/**
+ * The relay's largest message (150 MB, DEFAULT_LIMITS in src/relay/server.ts): larger mail is
+ * not routed through it at all.
+ */
 export const MAX_ROUTED_MESSAGE_SIZE = '150MB';
 
 /** Object kinds in creation order (a rule references the outbound connector by name). */

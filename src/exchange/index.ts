@@ -33,7 +33,7 @@ export interface ExchangeOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** SIGOPS_EXCHANGE_URL / SIGOPS_LOGIN_URL overrides (DESIGN.md §2). Credentials are read lazily. */
+/** SIGOPS_EXCHANGE_URL / SIGOPS_LOGIN_URL overrides (docs/exchange.md, "Environment"). Credentials are read lazily. */
 export function exchangeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ExchangeOptions {
   return {
     exchangeUrl: env.SIGOPS_EXCHANGE_URL || DEFAULT_EXCHANGE_URL,

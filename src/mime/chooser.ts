@@ -1,7 +1,10 @@
 // The `choose` callback for offline signing (`sigops sign`): envelope from options or, by
-// default, from the headers; the tenant is the one owning the sender's domain. The relay has
-// its own (it also checks the tenant id header and the connection); both end in decide().
+// default, from the headers; the tenant is the one owning the sender's address. The relay has
+// its own (it also checks the tenant id header and the connection); both end in choiceFor().
+import { senderDomain } from '../model/index.ts';
+import { SigopsError } from '../errors/index.ts';
 import type { Policy, TenantPolicy } from '../policy/types.ts';
+import { choiceFor, decisionFor } from './choice.ts';
 import { parseAddressList, parseMailbox } from './headers.ts';
 import type { ChooseFn, MessageHeaders, SigningChoice } from './types.ts';
 
@@ -11,7 +14,10 @@ export interface OfflineEnvelope {
   now?: Date;
 }
 
-export class NoTenantError extends Error {
+/** No tenant of the config owns the message's sender (or there is no sender at all). */
+export class NoTenantError extends SigopsError {
+  override readonly name = 'NoTenantError';
+
   constructor(
     readonly sender: string | undefined,
     readonly domain: string | undefined,
@@ -21,8 +27,11 @@ export class NoTenantError extends Error {
       sender === undefined
         ? 'no sender: the message has no From header and --from was not given'
         : `no tenant owns the domain ${domain ?? '?'} of ${sender}; known domains: ${knownDomains.join(', ') || '(none)'}`,
+      {
+        code: 'no-tenant',
+        advice: 'Give --from with an address in a domain of a configured tenant, or add the domain to a tenant (domains: in tenants/<slug>.yaml).',
+      },
     );
-    this.name = 'NoTenantError';
   }
 }
 
@@ -44,20 +53,11 @@ export function offlineChooser(policy: Policy, envelope: OfflineEnvelope, state:
         : ['to', 'cc', 'bcc'].flatMap((h) => headers.getAll(h).flatMap(parseAddressList));
     state.sender = sender;
     state.recipients = recipients;
-    const domain = sender?.includes('@') ? sender.slice(sender.lastIndexOf('@') + 1) : undefined;
-    const tenant = domain ? policy.tenantForDomain(domain) : undefined;
-    if (!tenant) throw new NoTenantError(sender, domain, policy.tenants.flatMap((t) => t.tenant.domains));
+    const tenant = sender !== undefined ? policy.tenantForSender(sender) : undefined;
+    if (!tenant) throw new NoTenantError(sender, sender !== undefined ? senderDomain(sender) : undefined, policy.tenants.flatMap((t) => t.tenant.domains));
     state.tenant = tenant;
-    let choice: SigningChoice;
-    if (!tenant.tenant.enabled) choice = { kind: 'pass', reason: 'tenant-paused' };
-    else {
-      const from = headers.from();
-      const decision = tenant.decide({ sender: sender!, ...(from ? { from } : {}), recipients, now: envelope.now ?? new Date() });
-      choice =
-        decision.kind === 'sign'
-          ? { kind: 'sign', blocks: decision.blocks, placement: decision.placement, rule: decision.rule }
-          : { kind: 'pass', reason: decision.detail ? `${decision.reason}: ${decision.detail}` : decision.reason };
-    }
+    const from = headers.from();
+    const choice = choiceFor(decisionFor(tenant, { sender: sender!, ...(from ? { from } : {}), recipients, now: envelope.now ?? new Date() }));
     state.choice = choice;
     return choice;
   };

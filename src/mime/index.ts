@@ -3,5 +3,6 @@ export { signMessage } from './sign.ts';
 export type { ChooseFn, MessageHeaders, PassReason, SignOptions, SignOutcome, SigningChoice } from './types.ts';
 export { parseAddressList, parseMailbox } from './headers.ts';
 export { offlineChooser, NoTenantError, type OfflineEnvelope, type ChooserState } from './chooser.ts';
+export { choiceFor, decisionFor } from './choice.ts';
 export { WorkerPartSigner, type WorkerPartSignerOptions } from './offload.ts';
 export type { PartSigner } from './parts.ts';

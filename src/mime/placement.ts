@@ -1,7 +1,9 @@
 // Where a person would put the signature: directly under the newest text of a reply or
 // forward, above the quoted thread. Works on decoded text (HTML as a string, no DOM): the
-// markers below are the ones real clients write; the earliest one in the document wins.
+// markers below are the ones real clients write; the earliest one in the document wins. The
+// words in them (attributions, header fields, separators) are listed once, in quote-words.ts.
 import type { Placement } from '../model/index.ts';
+import { htmlAlternatives, quoteWords, textAlternatives } from './quote-words.ts';
 
 export interface Spot {
   /** Where the signature goes (string index). */
@@ -17,7 +19,23 @@ interface Hit {
   marker: string;
 }
 
+// The quote words as regex alternatives, built once at load (the search runs on the hot path).
+const WORDS = {
+  leads: quoteWords('attributionLeads'),
+  verbs: quoteWords('attributionVerbs'),
+  verbTails: quoteWords('attributionVerbTails'),
+  from: quoteWords('from'),
+  sent: quoteWords('sent'),
+  separators: quoteWords('separators'),
+  forwardIntros: quoteWords('forwardIntros'),
+};
+/** A header field's colon: Outlook in Chinese, Japanese and Korean writes the full-width one. */
+const FIELD_COLON = String.raw`\s*[:：]`;
+
 // ---------------------------------------------------------------- HTML
+
+const HTML_FROM = htmlAlternatives(WORDS.from);
+const HTML_SENT = htmlAlternatives(WORDS.sent);
 
 /** Start of the tag that contains position `i` (the `<` before it). */
 function tagStart(html: string, i: number): number {
@@ -60,9 +78,8 @@ function beforeOwaSeparator(html: string, index: number): number {
   return i;
 }
 
-const ATTRIBUTION_END =
-  /(?:wrote|schrieb|a\s+(?:é|&eacute;|&#233;|&#xe9;)crit|escribi(?:ó|&oacute;|&#243;)|ha\s+scritto|schreef|skrev|napisa(?:ł|&#322;))[^<>]{0,80}?:\s*(?:<[^<>]*>\s*|&nbsp;\s*)*$/i;
-const ATTRIBUTION_START = /(?:^|>|\s|&nbsp;)((?:On|Am|Le|El|Il|Op|Den|W\s+dniu)(?:\s|&nbsp;))/gi;
+const ATTRIBUTION_END = new RegExp(String.raw`${htmlAlternatives(WORDS.verbs)}[^<>]{0,80}?:\s*(?:<[^<>]*>\s*|&nbsp;\s*)*$`, 'i');
+const ATTRIBUTION_START = new RegExp(String.raw`(?:^|>|\s|&nbsp;)(${htmlAlternatives(WORDS.leads)}(?:\s|&nbsp;))`, 'gi');
 
 /** An "On … wrote:" line right before a `<blockquote>` belongs to the quote (Apple Mail, AOL …). */
 function beforeAttribution(html: string, index: number): number {
@@ -112,7 +129,7 @@ const HTML_MARKERS: HtmlMarker[] = [
     // Outlook desktop (Word HTML, #E1E1E1 / #B5C4DF), Outlook for Mac and Windows Mail: a header
     // block with a top border whose first words are From:/Von:/De :
     name: 'border-top-header', needles: ['border-top'],
-    re: /<div\b[^<>]*style\s*=\s*["'][^"']*border-top(?:-style|-color|-width)?\s*:[^"']*["'][^<>]*>(?=(?:\s|<[^<>]*>|&nbsp;){0,40}?(?:From|Von|De|Da|Van|Fra|Från|Od|От|Від|Kimden|Feladó|Lähettäjä|差出人|发件人|寄件者|보낸 사람)\s*[:：])/i,
+    re: new RegExp(String.raw`<div\b[^<>]*style\s*=\s*["'][^"']*border-top(?:-style|-color|-width)?\s*:[^"']*["'][^<>]*>(?=(?:\s|<[^<>]*>|&nbsp;){0,40}?${HTML_FROM}${FIELD_COLON})`, 'i'),
     place: (h, i) => climb(h, i),
   },
   {
@@ -122,13 +139,16 @@ const HTML_MARKERS: HtmlMarker[] = [
   },
   {
     name: 'original-message', needles: ['--'],
-    re: /-{2,}\s*(?:Original Message|Urspr(?:ü|&uuml;)ngliche Nachricht|Original-Nachricht|Message d'origine|Forwarded message|Mensaje original|Messaggio originale)\s*-{2,}/i,
+    re: new RegExp(String.raw`-{2,}\s*${htmlAlternatives(WORDS.separators)}\s*-{2,}`, 'i'),
     place: (h, i) => textStartInHtml(h, i),
   },
   {
     // older Outlook and webmails: a bold "From:" line followed by a bold "Sent:"/"Date:" line
     name: 'bold-from-sent', needles: ['<b'],
-    re: /<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:From|Von|De|Da|Van|Fra|Från|Od|От)\s*:(?:\s|&nbsp;|<[^<>]*>)*<\/b>(?=[\s\S]{0,1200}?<b\b[^<>]*>(?:\s|<[^<>]*>)*(?:Sent|Date|Gesendet|Datum|Envoy(?:é|&eacute;)|Enviado|Inviato|Verzonden|Wysłano|Skickat|Sendt|Отправлено)\s*:)/i,
+    re: new RegExp(
+      String.raw`<b\b[^<>]*>(?:\s|<[^<>]*>)*${HTML_FROM}${FIELD_COLON}(?:\s|&nbsp;|<[^<>]*>)*<\/b>(?=[\s\S]{0,1200}?<b\b[^<>]*>(?:\s|<[^<>]*>)*${HTML_SENT}${FIELD_COLON})`,
+      'i',
+    ),
     place: (h, i) => beforeOwaSeparator(h, textStartInHtml(h, i)),
   },
   { name: 'protonmail', needles: ['protonmail_quote'], re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?protonmail_quote\b/i, place: elementStart },
@@ -268,18 +288,17 @@ export function htmlCarriesSignature(newest: string): boolean {
 
 // ---------------------------------------------------------------- plain text
 
-const ATTR_VERBS = String.raw`(?:wrote|schrieb|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|napisał)`;
-const ATTR_LEADS = String.raw`(?:On|Am|Le|El|Il|Op|Den|W\s+dniu)`;
+const ATTR_VERBS = textAlternatives(WORDS.verbs);
+const ATTR_LEADS = textAlternatives(WORDS.leads);
 const ONE_LINE_ATTR = new RegExp(String.raw`^\s*${ATTR_LEADS}\s.*${ATTR_VERBS}.{0,80}:\s*$`, 'i');
 const ATTR_LEAD_LINE = new RegExp(String.raw`^\s*${ATTR_LEADS}\s\S`, 'i');
 // Gmail wraps long attributions, sometimes between "a" and "écrit"
-const ATTR_TAIL_LINE = new RegExp(String.raw`(?:${ATTR_VERBS}|^\s*écrit).{0,80}:\s*$`, 'i');
-const SEPARATOR_LINE =
-  /^\s*-{2,}\s*(?:Original Message|Urspr[üu]ngliche Nachricht|Original-Nachricht|Message d'origine|Forwarded message|Mensaje original|Messaggio originale|Message transféré)\s*-{2,}\s*$/i;
-const FORWARD_LINE = /^\s*(?:Begin forwarded message|Anfang der weitergeleiteten Nachricht|Début du message réexpédié)\s*:\s*$/i;
+const ATTR_TAIL_LINE = new RegExp(String.raw`(?:${ATTR_VERBS}|^\s*${textAlternatives(WORDS.verbTails)}).{0,80}:\s*$`, 'i');
+const SEPARATOR_LINE = new RegExp(String.raw`^\s*-{2,}\s*${textAlternatives(WORDS.separators)}\s*-{2,}\s*$`, 'i');
+const FORWARD_LINE = new RegExp(String.raw`^\s*${textAlternatives(WORDS.forwardIntros)}\s*:\s*$`, 'i');
 const UNDERSCORE_LINE = /^\s*_{20,}\s*$/;
-const FROM_LINE = /^\s*\*?(?:From|Von|De|Da|Van|Fra|Från|Od|От|Kimden|Lähettäjä|差出人|发件人|寄件者)\s*[:：]\*?\s*\S/i;
-const SENT_LINE = /^\s*\*?(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Fecha|Inviato|Data|Verzonden|Skickat|Sendt|Wysłano|Отправлено|Gönderildi|Lähetetty|送信日時|发送时间|日期|寄件日期)\s*[:：]\*?/i;
+const FROM_LINE = new RegExp(String.raw`^\s*\*?${textAlternatives(WORDS.from)}${FIELD_COLON}\*?\s*\S`, 'i');
+const SENT_LINE = new RegExp(String.raw`^\s*\*?${textAlternatives(WORDS.sent)}${FIELD_COLON}\*?`, 'i');
 const QUOTED_LINE = /^\s*>/;
 
 /**

@@ -261,10 +261,10 @@ async function drain(next: Next): Promise<void> {
 }
 
 /**
- * Signs one message as it streams from `input` to `output` (see the team brief for the
- * contract). `choose` is called once, with the top-level headers, before anything is written;
- * if it throws, nothing is written, the input is drained, and the same error is rethrown.
- * On success `output` is ended.
+ * Signs one message as it streams from `input` to `output` (the contract: types.ts, and
+ * docs/signing.md, "For developers: the API"). `choose` is called once, with the top-level
+ * headers, before anything is written; if it throws, nothing is written, the input is drained,
+ * and the same error is rethrown. On success `output` is ended.
  */
 export async function signMessage(input: Readable, output: Writable, choose: ChooseFn, options: SignOptions = {}): Promise<SignOutcome> {
   const limits: Limits = {

@@ -1,4 +1,5 @@
-// The signing engine's public contract (see team brief and DESIGN.md §3).
+// The signing engine's public contract: what `choose` sees and returns, the outcome and why a
+// message passes unsigned, the options (docs/signing.md describes it for callers).
 import type { Placement } from '../model/index.ts';
 import type { Mailbox, RenderedBlocks } from '../policy/types.ts';
 import type { PartSigner } from './parts.ts';

@@ -1,6 +1,9 @@
 // The domain model: the config repository as the rest of sigops sees it once it has been loaded
-// and validated (tenants, rules, directories, templates). Plain, immutable data that imports
-// nothing, so every concept can use it: the config loader builds it, the others read it.
+// and validated (tenants, rules, directories, templates). Plain, immutable data, and a few pure
+// functions over it (sender.ts), importing nothing outside this folder, so every concept can
+// use it: the config loader builds it, the others read it.
+
+export { senderDomain, tenantOwnsSender } from './sender.ts';
 
 /** Where something was written in the config repository (1-based line and column). */
 export interface SourcePosition {

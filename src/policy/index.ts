@@ -2,6 +2,7 @@
 // "what does this message get?" on the relay's hot path. Everything that can be done once
 // (template compilation, lower-casing, date parsing, user views) is done here, off that path.
 import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../model/index.ts';
+import { senderDomain } from '../model/index.ts';
 import { compileSignatureTemplate, joinBlocks, type CompiledTemplate, type RenderedBlock, type TemplateContext } from '../signature/index.ts';
 import type { Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
 
@@ -258,6 +259,10 @@ export function compilePolicy(config: ConfigRepo): Policy {
     },
     tenantForDomain(domain: string): TenantPolicy | undefined {
       return byDomain.get(domain.trim().toLowerCase().replace(/\.$/, ''));
+    },
+    tenantForSender(address: string): TenantPolicy | undefined {
+      const domain = senderDomain(address);
+      return domain === undefined ? undefined : byDomain.get(domain);
     },
   });
 }

@@ -38,4 +38,6 @@ export interface Policy {
   tenantById(id: string): TenantPolicy | undefined;
   /** The tenant that owns a sender domain. */
   tenantForDomain(domain: string): TenantPolicy | undefined;
+  /** The tenant that owns a sender address (its domain, as `senderDomain` reads it). */
+  tenantForSender(address: string): TenantPolicy | undefined;
 }

@@ -1,7 +1,8 @@
 // Who may relay: fail closed. Runs in the signing engine's `choose` callback, once the header
 // block is parsed and before a byte goes to the next hop.
+import { senderDomain, tenantOwnsSender } from '../model/index.ts';
 import type { Policy, TenantPolicy } from '../policy/types.ts';
-import type { MessageHeaders } from './engine.ts';
+import type { MessageHeaders } from './signing.ts';
 import { RelayError } from './errors.ts';
 
 export const TENANT_HEADER = 'X-MS-Exchange-CrossTenant-Id';
@@ -10,11 +11,6 @@ export interface Authorised {
   readonly tenant: TenantPolicy;
   /** Null sender (bounce, auto-reply): authorised by the From header's domain, never signed. */
   readonly nullSender: boolean;
-}
-
-function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase().replace(/\.$/, '');
 }
 
 /**
@@ -38,10 +34,9 @@ export function authorise(policy: Policy, headers: MessageHeaders, envelopeSende
   }
   const nullSender = envelopeSender === '';
   const address = nullSender ? (headers.from()?.address ?? '') : envelopeSender;
-  const domain = domainOf(address);
-  if (!domain || !tenant.tenant.domains.includes(domain)) {
+  if (!tenantOwnsSender(tenant.tenant, address)) {
     const what = nullSender ? 'From header domain' : 'sender domain';
-    throw new RelayError(550, '5.7.1', `Relaying denied: ${what} ${domain || '(none)'} does not belong to tenant ${tenant.tenant.slug}`, 'sender-domain');
+    throw new RelayError(550, '5.7.1', `Relaying denied: ${what} ${senderDomain(address) ?? '(none)'} does not belong to tenant ${tenant.tenant.slug}`, 'sender-domain');
   }
   return { tenant, nullSender };
 }

@@ -14,7 +14,7 @@ import { PolicyStore, type PolicyLoader } from './policy-store.ts';
 import { Relay, type RelayLimits } from './server.ts';
 import { generateSelfSigned, loadTlsCredentials } from './tls.ts';
 import { UsageRecorder } from './usage.ts';
-import { WorkerPartSigner } from './engine.ts';
+import { WorkerPartSigner } from './signing.ts';
 
 export interface RunRelayOptions {
   /** Local config repository (a git clone or plain folder). */

@@ -8,7 +8,7 @@ import type { Logger } from '../log/index.ts';
 import type { TenantPolicy } from '../policy/types.ts';
 import type { AllowList } from './allowlist.ts';
 import type { Delivery, DeliveryResult } from './delivery.ts';
-import { signMessage, type PartSigner, type SigningChoice, type SignOutcome } from './engine.ts';
+import { choiceFor, decisionFor, signMessage, type PartSigner, type SigningChoice, type SignOutcome } from './signing.ts';
 import { deliveryError, RelayError } from './errors.ts';
 import { authorise } from './identity.ts';
 import type { RelayMetrics } from './metrics.ts';
@@ -210,14 +210,15 @@ export class Relay {
         deliveryFailure = err;
       });
       if (auth.nullSender) return { kind: 'pass', reason: (passReason = 'null-sender'), prepend };
-      if (!t.enabled) return { kind: 'pass', reason: (passReason = 'tenant-paused'), prepend };
       try {
-        const decision = auth.tenant.decide({ sender, from: headers.from(), recipients, now: new Date() });
-        if (decision.kind === 'sign') return { kind: 'sign', blocks: decision.blocks, placement: decision.placement, rule: decision.rule, prepend };
-        if (decision.kind === 'skip' && decision.reason === 'render-failed') {
-          this.o.log.warn({ ...about, tenant: t.slug, detail: decision.detail }, 'signature could not be rendered; passing the message unsigned');
+        const decision = decisionFor(auth.tenant, { sender, from: headers.from(), recipients, now: new Date() });
+        if (decision.kind === 'skip') {
+          passReason = decision.reason; // the metrics label: the reason alone, never the detail
+          if (decision.reason === 'render-failed') {
+            this.o.log.warn({ ...about, tenant: t.slug, detail: decision.detail }, 'signature could not be rendered; passing the message unsigned');
+          }
         }
-        return { kind: 'pass', reason: (passReason = decision.reason), prepend };
+        return { ...choiceFor(decision), prepend };
       } catch (err) {
         // a signature must never block mail: fail open
         this.o.log.error({ ...about, tenant: t.slug, err: err instanceof Error ? err.message : String(err) }, 'policy failed; passing the message unsigned');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { desiredObjects, isManagedBySigops, liveFields, markerFor, parseSize, valuesEqual } from '../../src/exchange/index.ts';
 import { CONTOSO_ID, tenant } from './helpers.ts';
 
-test('desired objects carry every parameter of DESIGN §4 and the marker', () => {
+test('desired objects carry every parameter listed in docs/exchange.md and the marker', () => {
   const [out, inb, rule] = desiredObjects(tenant('contoso', CONTOSO_ID, { exchange: { smartHost: 'relay.example.net', certificateDomain: 'c.relay.example.net' } }));
   assert.deepEqual(out, {
     kind: 'OutboundConnector',

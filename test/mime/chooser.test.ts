@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HeaderBlock, parseHeaderFields } from '../../src/mime/headers.ts';
+import { SigopsError } from '../../src/errors/index.ts';
 import { NoTenantError, offlineChooser, type ChooserState } from '../../src/mime/index.ts';
 import type { Policy, SigningRequest, TenantPolicy } from '../../src/policy/types.ts';
-import type { Tenant } from '../../src/model/index.ts';
+import { senderDomain, type Tenant } from '../../src/model/index.ts';
 
 function fakePolicy(enabled = true): { policy: Policy; requests: SigningRequest[] } {
   const requests: SigningRequest[] = [];
@@ -21,7 +22,12 @@ function fakePolicy(enabled = true): { policy: Policy; requests: SigningRequest[
   };
   return {
     requests,
-    policy: { tenants: [tp], tenantById: () => undefined, tenantForDomain: (d) => (d === 'contoso.com' ? tp : undefined) },
+    policy: {
+      tenants: [tp],
+      tenantById: () => undefined,
+      tenantForDomain: (d) => (d === 'contoso.com' ? tp : undefined),
+      tenantForSender: (a) => (senderDomain(a) === 'contoso.com' ? tp : undefined),
+    },
   };
 }
 
@@ -59,5 +65,13 @@ describe('offlineChooser', () => {
     const { policy } = fakePolicy();
     assert.throws(() => offlineChooser(policy, { sender: 'x@gmail.com' })(H), (e) => e instanceof NoTenantError && /gmail\.com/.test(e.message) && /contoso\.com/.test(e.message));
     assert.throws(() => offlineChooser(policy, {})(headers('Subject: none\r\n')), NoTenantError);
+  });
+
+  it('NoTenantError is a SigopsError with code no-tenant and advice', () => {
+    const { policy } = fakePolicy();
+    assert.throws(
+      () => offlineChooser(policy, { sender: 'x@gmail.com' })(H),
+      (e) => e instanceof SigopsError && e.code === 'no-tenant' && /--from/.test(e.advice) && e.name === 'NoTenantError',
+    );
   });
 });

@@ -1,6 +1,7 @@
-// Every message of ../shared/corpus goes through `sigops sign`'s code path (offline chooser over
-// the example config, the same signMessage the relay runs) and must come out as valid MIME with
-// every part but the two signed text parts byte-identical; the S/MIME signed message unchanged.
+// Every message of the shared corpus (found as test/corpus.ts says) goes through `sigops sign`'s
+// code path (offline chooser over the example config, the same signMessage the relay runs) and
+// must come out as valid MIME with every part but the two signed text parts byte-identical; the
+// S/MIME signed message unchanged.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -54,7 +54,7 @@ Examples:
         }
       }
       const policy = compilePolicy(config);
-      const tenant = policy.tenantForDomain(from.slice(at + 1));
+      const tenant = policy.tenantForSender(from);
       if (!tenant) {
         process.stderr.write(`sigops preview: no tenant owns the domain ${from.slice(at + 1)}; known domains: ${policy.tenants.flatMap((t) => t.tenant.domains).join(', ')}\n`);
         process.exitCode = 1;

@@ -72,6 +72,7 @@ Examples:
           process.stderr.write(`passed through unchanged: ${who}, reason ${why}\n`);
         }
       } catch (err) {
+        // a NoTenantError (or any SigopsError) comes with its advice on the next line
         reportError('sign', err);
         process.exitCode = 1;
       }
