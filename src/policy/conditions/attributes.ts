@@ -11,6 +11,7 @@ const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export const attributes: Condition<AttributesSpec> = {
   key: 'attributes',
+  cost: 3,
   claims: 'other-keys',
   read(v) {
     const out = Object.create(null) as Record<string, readonly string[]>;

@@ -19,6 +19,7 @@ function validDate(s: string | undefined): s is string {
 
 export const between: Condition<BetweenSpec> = {
   key: 'between',
+  cost: 1,
   read(v) {
     const w = mapping(v);
     const from = text(w.from);

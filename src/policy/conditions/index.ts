@@ -9,7 +9,7 @@ import { memberOf } from './member-of.ts';
 import { recipientDomains } from './recipient-domains.ts';
 import { recipients } from './recipients.ts';
 import { senders } from './senders.ts';
-import type { Condition, MessageSample, MessageTest, RuleCheckContext } from './types.ts';
+import type { Condition, MatchCost, MessageSample, MessageTest, RuleCheckContext } from './types.ts';
 import { mapping } from './values.ts';
 
 export type * from './types.ts';
@@ -26,6 +26,7 @@ function specOf<S>(condition: Condition<S>, when: RuleConditions): S | undefined
 interface Registered {
   readonly key: string;
   readonly claimsOtherKeys: boolean;
+  readonly cost: MatchCost;
   read(value: unknown): unknown;
   check(when: RuleConditions, raw: unknown, context: RuleCheckContext, registry: ConditionRegistry): void;
   constrains(when: RuleConditions): boolean;
@@ -37,6 +38,7 @@ function register<S>(c: Condition<S>): Registered {
   return {
     key: c.key,
     claimsOtherKeys: c.claims === 'other-keys',
+    cost: c.cost ?? 3,
     read: (value) => c.read(value),
     check(when, raw, context, registry) {
       const spec = specOf(c, when);
@@ -58,9 +60,11 @@ function register<S>(c: Condition<S>): Registered {
   };
 }
 
-/** An ordered set of conditions: the order is the one of messages listing them, and of matching. */
+/** An ordered set of conditions: the order is the one of messages listing them (and of matching, among tests of equal cost). */
 export class ConditionRegistry {
   private readonly conditions: readonly Registered[];
+  /** The same, cheapest test first (ties in registry order). */
+  private readonly matchOrder: readonly Registered[];
   private readonly claimed: ReadonlySet<string>;
   /** Keys of the conditions written under their own key, in order. */
   readonly keys: readonly string[];
@@ -70,6 +74,7 @@ export class ConditionRegistry {
     if (new Set(keys).size !== keys.length) throw new Error(`rule conditions with the same key: ${keys.join(', ')}`);
     if (conditions.filter((c) => c.claimsOtherKeys).length > 1) throw new Error('only one rule condition may claim the other keys');
     this.conditions = conditions;
+    this.matchOrder = [...conditions].sort((a, b) => a.cost - b.cost);
     this.keys = Object.freeze(conditions.filter((c) => !c.claimsOtherKeys).map((c) => c.key));
     this.claimed = new Set(this.keys);
   }
@@ -110,10 +115,10 @@ export class ConditionRegistry {
     return this.conditions.some((c) => c.constrains(when));
   }
 
-  /** The tests a message must pass, in order; none for a rule that matches every message. */
+  /** The tests a message must pass, cheapest first; none for a rule that matches every message. */
   compile(when: RuleConditions): MessageTest[] {
     const tests: MessageTest[] = [];
-    for (const c of this.conditions) {
+    for (const c of this.matchOrder) {
       const t = c.compile(when);
       if (t) tests.push(t);
     }

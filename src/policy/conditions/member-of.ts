@@ -7,6 +7,7 @@ export type MemberOfSpec = readonly string[];
 
 export const memberOf: Condition<MemberOfSpec> = {
   key: 'memberOf',
+  cost: 3,
   read: lowerCaseList,
   check(spec, c) {
     const d = c.directory;

@@ -12,6 +12,7 @@ export function inDomain(domain: string, want: string): boolean {
 
 export const recipientDomains: Condition<RecipientDomainsSpec> = {
   key: 'recipientDomains',
+  cost: 4,
   read: lowerCaseList,
   compile(spec) {
     const wanted = spec.map((d) => d.toLowerCase());

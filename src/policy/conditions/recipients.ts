@@ -7,6 +7,7 @@ export type RecipientsSpec = 'internal' | 'external' | 'any';
 
 export const recipients: Condition<RecipientsSpec> = {
   key: 'recipients',
+  cost: 1,
   read: (v) => (v === 'internal' || v === 'external' || v === 'any' ? v : undefined),
   check(spec, c) {
     if (spec !== 'internal') return;

@@ -9,6 +9,7 @@ export type SendersSpec = readonly string[];
 
 export const senders: Condition<SendersSpec> = {
   key: 'senders',
+  cost: 2,
   read: lowerCaseList,
   check(spec, c) {
     const domains = new Set(c.tenant.domains);

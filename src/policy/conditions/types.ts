@@ -35,6 +35,8 @@ export interface MessageFacts {
 /** A compiled condition: does this message satisfy it? */
 export type MessageTest = (message: MessageFacts) => boolean;
 
+export type MatchCost = 1 | 2 | 3 | 4;
+
 /** What the directory of the rule's tenant offers, for the checks (undefined when it was not loaded). */
 export interface DirectoryFacts {
   readonly users: number;
@@ -101,6 +103,13 @@ export interface Condition<Spec> {
   constrains?(spec: Spec): boolean;
   /** The test on a message; undefined when the spec matches every message. */
   compile(spec: Spec): MessageTest | undefined;
+  /**
+   * About how much its test costs per message, from 1 (a field or two compared) through 2 (a
+   * set lookup) and 3 (a loop over the sender's groups or attributes) to 4 (a loop over the
+   * recipients). decide() runs a rule's cheaper tests first, so that a rule which does not
+   * apply is dropped early: it tries every rule in order for every message. Default: 3.
+   */
+  readonly cost?: MatchCost;
   /** Adjusts the preview's sample message so that the condition holds. */
   sample?(spec: Spec, sample: MessageSample): MessageSample;
 }

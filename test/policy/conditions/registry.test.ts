@@ -44,3 +44,14 @@ test('each condition module names its key once; one condition at most claims the
   assert.throws(() => ConditionRegistry.of(attributes, greedy), /only one/);
   assert.doesNotThrow(() => ConditionRegistry.of(senders, memberOf, recipients, recipientDomains, between, attributes));
 });
+
+test("a rule's tests run cheapest first, ties in registry order, and stop at the first that fails", () => {
+  const calls: string[] = [];
+  const probe = (key: string, cost: 1 | 2 | 3 | 4, result: boolean): Condition<true> => ({
+    key, cost, read: () => true, compile: () => () => { calls.push(key); return result; },
+  });
+  const registry = ConditionRegistry.of(probe('loop', 4, true), probe('lookup', 2, true), probe('field', 1, true), probe('other', 2, false));
+  const tests = registry.compile(registry.read({ loop: 1, lookup: 1, field: 1, other: 1 }));
+  assert.equal(tests.every((t) => t({ sender: 'a@b.c', user: undefined, from: undefined, recipientDomains: [], allInternal: false, anyExternal: true, now: 0 })), false);
+  assert.deepEqual(calls, ['field', 'lookup', 'other']);
+});
