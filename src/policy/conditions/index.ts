@@ -1,7 +1,8 @@
 // The registry of rule conditions. The config loader reads and checks `when:` through it,
 // decide() matches through it and the Action's preview samples through it; none of them knows
-// the individual conditions. Adding a condition: one module in this folder, listed below, plus
-// its entry in schemas/tenant.schema.json (`$defs.condition`) and its test.
+// the individual conditions. Adding a condition: one module in this folder, listed below; its
+// entry in schemas/tenant.schema.json (a property of `$defs.condition`, and its key in the
+// attribute pattern's exclusions); its test under test/policy/conditions/.
 import type { Rule, RuleConditions } from '../../model/index.ts';
 import { attributes } from './attributes.ts';
 import { between } from './between.ts';
@@ -28,7 +29,7 @@ interface Registered {
   readonly claimsOtherKeys: boolean;
   readonly cost: MatchCost;
   read(value: unknown): unknown;
-  check(when: RuleConditions, raw: unknown, context: RuleCheckContext, registry: ConditionRegistry): void;
+  check(when: RuleConditions, raw: unknown, context: RuleCheckContext, conditionKeys: readonly string[]): void;
   constrains(when: RuleConditions): boolean;
   compile(when: RuleConditions): MessageTest | undefined;
   sample(when: RuleConditions, sample: MessageSample): MessageSample;
@@ -40,10 +41,10 @@ function register<S>(c: Condition<S>): Registered {
     claimsOtherKeys: c.claims === 'other-keys',
     cost: c.cost ?? 3,
     read: (value) => c.read(value),
-    check(when, raw, context, registry) {
+    check(when, raw, context, conditionKeys) {
       const spec = specOf(c, when);
       if (spec === undefined || !c.check) return;
-      c.check(spec, { ...context, raw, conditionKeys: registry.keys, sibling: (other) => specOf(other, when) });
+      c.check(spec, { ...context, raw, conditionKeys, sibling: (other) => specOf(other, when) });
     },
     constrains(when) {
       const spec = specOf(c, when);
@@ -107,7 +108,7 @@ export class ConditionRegistry {
   /** Runs every condition's checks on a rule; `rawWhen` is the YAML value its `when` was read from. */
   check(rule: Rule, rawWhen: unknown, context: RuleCheckContext): void {
     const when = mapping(rawWhen);
-    for (const c of this.conditions) c.check(rule.when, this.rawValue(c, when), context, this);
+    for (const c of this.conditions) c.check(rule.when, this.rawValue(c, when), context, this.keys);
   }
 
   /** Whether any condition of `when` narrows what matches (false: the rule matches every message). */
