@@ -2,8 +2,10 @@
 // rule would get, rendered by the same compiled policy the relay uses (tenantPolicy.decide).
 // The sample is the first directory user the rule actually applies to (rules are ordered, so an
 // earlier rule may win for a user matching this one); failing that a made-up sender of the
-// tenant's first domain, which only rules without attribute conditions match.
+// tenant's first domain, which only rules without attribute conditions match. The recipient,
+// the date and the senders tried first come from the rule's conditions (their sample hooks).
 import type { ConfigRepo, Rule, Tenant } from '../model/index.ts';
+import { CONDITIONS, type ConditionRegistry } from '../policy/conditions/index.ts';
 import type { Policy, RenderedBlocks, SigningRequest } from '../policy/types.ts';
 import type { ChangedRule } from './changes.ts';
 import { codeBlock, inline } from './markdown.ts';
@@ -21,22 +23,23 @@ export interface RulePreview {
   readonly note?: string;
 }
 
-function recipientFor(rule: Rule, tenant: Tenant): string {
-  const domain = rule.when.recipientDomains?.[0];
-  if (rule.when.recipients === 'internal') return `colleague@${domain ?? tenant.domains[0] ?? 'example.com'}`;
-  return `recipient@${domain ?? 'example.net'}`;
+/** The made-up message a rule's preview is rendered for, as its conditions want it. */
+function sampleFor(rule: Rule, tenant: Tenant, now: Date, conditions: ConditionRegistry): { recipient: string; date: Date; preferredSenders: ReadonlySet<string> } {
+  const s = conditions.sample(rule.when, { internalRecipient: false, date: now, preferredSenders: [] });
+  const recipient = s.internalRecipient
+    ? `colleague@${s.recipientDomain ?? tenant.domains[0] ?? 'example.com'}`
+    : `recipient@${s.recipientDomain ?? 'example.net'}`;
+  return { recipient, date: s.date, preferredSenders: new Set(s.preferredSenders) };
 }
 
-function dateFor(rule: Rule, now: Date): Date {
-  const between = rule.when.between;
-  if (!between) return now;
-  const from = Date.parse(`${between.from}T12:00:00Z`);
-  const until = Date.parse(`${between.until}T12:00:00Z`);
-  // Inside the window: today if it is running, else its first day.
-  return now.getTime() >= from && now.getTime() <= until ? now : new Date(from);
-}
-
-export function previewRules(config: ConfigRepo, policy: Policy, changed: readonly ChangedRule[], now: Date): RulePreview[] {
+/** `conditions`: the rule conditions the config was loaded with (tests register their own). */
+export function previewRules(
+  config: ConfigRepo,
+  policy: Policy,
+  changed: readonly ChangedRule[],
+  now: Date,
+  conditions: ConditionRegistry = CONDITIONS,
+): RulePreview[] {
   const out: RulePreview[] = [];
   for (const c of changed) {
     const tp = policy.tenants.find((t) => t.tenant.slug === c.tenant);
@@ -48,10 +51,8 @@ export function previewRules(config: ConfigRepo, policy: Policy, changed: readon
       out.push({ ...base, note: 'the tenant is paused (`enabled: false`): its mail is not signed' });
       continue;
     }
-    const recipient = recipientFor(rule, tenant);
-    const when = dateFor(rule, now);
+    const { recipient, date: when, preferredSenders: listed } = sampleFor(rule, tenant, now, conditions);
     const users = [...(config.directories.get(tenant.slug)?.users.values() ?? [])];
-    const listed = new Set(rule.when.senders ?? []);
     users.sort((a, b) => Number(listed.has(b.email)) - Number(listed.has(a.email)));
     const candidates: { email: string; name?: string; fromDirectory: boolean }[] = users.map((u) => ({
       email: u.email,

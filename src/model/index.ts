@@ -15,24 +15,18 @@ export interface SourcePosition {
 export type RecipientScope = 'internal' | 'external' | 'any';
 export type Placement = 'reply' | 'bottom';
 
-/** `when:` of a rule. Absent keys match everything. */
-export interface RuleCondition {
-  /** Directory attributes (department, jobTitle, …): the user's value must be one of the listed values. */
-  readonly attributes: Readonly<Record<string, readonly string[]>>;
-  /** Sender addresses (lower-case) the rule is limited to. */
-  readonly senders?: readonly string[];
-  /** Groups (lower-case addresses): the user must be a member of at least one. */
-  readonly memberOf?: readonly string[];
-  readonly recipients: RecipientScope;
-  /** Lower-case domains: at least one recipient must be in one of them. */
-  readonly recipientDomains?: readonly string[];
-  /** Inclusive date window, UTC days: from 00:00 of `from` to 24:00 of `until`. */
-  readonly between?: { readonly from: string; readonly until: string };
-}
+/**
+ * `when:` of a rule: one entry per condition written, keyed by the condition's key (`senders`,
+ * `memberOf`, `recipients`, `recipientDomains`, `between`, `attributes` for the directory
+ * attributes, …). Each condition under src/policy/conditions/ defines its key, the shape of its
+ * entry and how it matches; the model stays unaware of them, so a new condition changes nothing
+ * here. An absent key is an absent condition: a rule without entries matches every message.
+ */
+export type RuleConditions = Readonly<Record<string, unknown>>;
 
 export interface Rule {
   readonly name: string;
-  readonly when: RuleCondition;
+  readonly when: RuleConditions;
   readonly signature?: string; // template names under templates/
   readonly banner?: string;
   readonly disclaimer?: string;

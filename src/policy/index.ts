@@ -1,24 +1,18 @@
 // The compiled policy: a loaded ConfigRepo turned into an immutable structure that answers
 // "what does this message get?" on the relay's hot path. Everything that can be done once
-// (template compilation, lower-casing, date parsing, user views) is done here, off that path.
+// (template compilation, each rule's conditions, user views) is done here, off that path.
 import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../model/index.ts';
 import { senderDomain } from '../model/index.ts';
 import { compileSignatureTemplate, joinBlocks, type CompiledTemplate, type RenderedBlock, type TemplateContext } from '../signature/index.ts';
+import { CONDITIONS, type ConditionRegistry, type MessageFacts, type MessageTest } from './conditions/index.ts';
 import type { Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
 
 export type * from './types.ts';
 
-const enum Scope { Any, Internal, External }
-
 interface CompiledRule {
   readonly rule: Rule;
-  readonly senders: ReadonlySet<string> | undefined;
-  readonly attributes: readonly (readonly [string, ReadonlySet<string>])[];
-  readonly memberOf: ReadonlySet<string> | undefined;
-  readonly scope: Scope;
-  readonly recipientDomains: readonly string[] | undefined;
-  readonly fromMs: number;
-  readonly untilMs: number; // exclusive
+  /** One per condition that narrows what matches; the rule applies when all pass. */
+  readonly tests: readonly MessageTest[];
   readonly blocks: readonly CompiledTemplate[];
 }
 
@@ -98,37 +92,30 @@ class CompiledTenant implements TenantPolicy {
     const fromAddress = request.from?.address.toLowerCase();
     if (!user && fromAddress !== undefined && fromAddress !== sender) user = this.users.get(fromAddress);
 
-    // Recipient classification, once per message.
-    let internalCount = 0;
+    // The facts every condition tests, once per message.
     const recipients = request.recipients;
+    const recipientDomains = new Array<string>(recipients.length);
+    let internalCount = 0;
     for (let i = 0; i < recipients.length; i++) {
-      if (this.domains.has(domainOf(recipients[i]!.toLowerCase()))) internalCount++;
+      const d = domainOf(recipients[i]!.toLowerCase());
+      recipientDomains[i] = d;
+      if (this.domains.has(d)) internalCount++;
     }
-    const allInternal = recipients.length > 0 && internalCount === recipients.length;
-    const anyExternal = internalCount < recipients.length;
     const nowMs = request.now.getTime();
+    const message: MessageFacts = {
+      sender,
+      user,
+      from: request.from,
+      recipientDomains,
+      allInternal: recipients.length > 0 && internalCount === recipients.length,
+      anyExternal: internalCount < recipients.length,
+      now: nowMs,
+    };
 
-    for (let r = 0; r < this.rules.length; r++) {
+    rules: for (let r = 0; r < this.rules.length; r++) {
       const rule = this.rules[r]!;
-      if (rule.scope === Scope.Internal && !allInternal) continue;
-      if (rule.scope === Scope.External && !anyExternal) continue;
-      if (nowMs < rule.fromMs || nowMs >= rule.untilMs) continue;
-      if (rule.senders && !rule.senders.has(sender)) continue;
-      if (rule.memberOf) {
-        if (!user) continue;
-        let member = false;
-        for (const g of user.memberOf) if (rule.memberOf.has(g)) { member = true; break; }
-        if (!member) continue;
-      }
-      if (rule.attributes.length > 0) {
-        let ok = true;
-        for (const [name, values] of rule.attributes) {
-          const v = user ? user.attributes[name] : name === 'email' ? sender : name === 'displayName' ? request.from?.name : undefined;
-          if (v === undefined || !values.has(v.toLowerCase())) { ok = false; break; }
-        }
-        if (!ok) continue;
-      }
-      if (rule.recipientDomains && !this.anyRecipientIn(recipients, rule.recipientDomains)) continue;
+      const tests = rule.tests;
+      for (let i = 0; i < tests.length; i++) if (!tests[i]!(message)) continue rules;
       const day = Math.floor(nowMs / DAY_MS);
       const key = user
         ? `${this.cacheId}\u0000${r}\u0000${day}\u0000d\u0000${user.email}`
@@ -141,16 +128,6 @@ class CompiledTenant implements TenantPolicy {
       return decision;
     }
     return NO_RULE;
-  }
-
-  private anyRecipientIn(recipients: readonly string[], domains: readonly string[]): boolean {
-    for (const rcpt of recipients) {
-      const d = domainOf(rcpt.toLowerCase());
-      for (const want of domains) {
-        if (d === want || (d.length > want.length && d.endsWith(want) && d[d.length - want.length - 1] === '.')) return true;
-      }
-    }
-    return false;
   }
 
   private userFor(user: DirectoryUser | undefined, request: SigningRequest): Readonly<Record<string, unknown>> {
@@ -190,13 +167,11 @@ class CompiledTenant implements TenantPolicy {
   }
 }
 
-function dayStart(date: string): number {
-  const ms = Date.parse(`${date}T00:00:00Z`);
-  return Number.isNaN(ms) ? NaN : ms;
-}
-
-/** Compiles a loaded config into an immutable Policy. Does not throw for a validated config. */
-export function compilePolicy(config: ConfigRepo): Policy {
+/**
+ * Compiles a loaded config into an immutable Policy. Does not throw for a validated config.
+ * `conditions`: the rule conditions the config was loaded with (tests register their own).
+ */
+export function compilePolicy(config: ConfigRepo, conditions: ConditionRegistry = CONDITIONS): Policy {
   const compiled = new Map<string, CompiledTemplate>();
   const templateFor = (name: string): CompiledTemplate => {
     let t = compiled.get(name);
@@ -222,26 +197,13 @@ export function compilePolicy(config: ConfigRepo): Policy {
   const byDomain = new Map<string, TenantPolicy>();
   for (const tenant of config.tenants) {
     const rules: CompiledRule[] = tenant.rules.map((rule) => {
-      const w = rule.when;
-      const attributes = Object.keys(w.attributes).map(
-        (k) => [k, new Set((w.attributes[k] ?? []).map((v) => v.toLowerCase()))] as const,
-      );
-      const from = w.between ? dayStart(w.between.from) : -Infinity;
-      const until = w.between ? dayStart(w.between.until) + DAY_MS : Infinity;
       const blocks: CompiledTemplate[] = [];
       if (rule.signature !== undefined) blocks.push(templateFor(rule.signature));
       if (rule.banner !== undefined) blocks.push(templateFor(rule.banner));
       if (rule.disclaimer !== undefined) blocks.push(templateFor(rule.disclaimer));
       return Object.freeze({
         rule,
-        senders: w.senders ? new Set(w.senders.map((s) => s.toLowerCase())) : undefined,
-        attributes: Object.freeze(attributes),
-        memberOf: w.memberOf ? new Set(w.memberOf.map((g) => g.toLowerCase())) : undefined,
-        scope: w.recipients === 'internal' ? Scope.Internal : w.recipients === 'external' ? Scope.External : Scope.Any,
-        recipientDomains: w.recipientDomains ? Object.freeze(w.recipientDomains.map((d) => d.toLowerCase())) : undefined,
-        // A malformed date (impossible after validation) closes the window rather than opening it.
-        fromMs: Number.isNaN(from) ? Infinity : from,
-        untilMs: Number.isNaN(until) ? -Infinity : until,
+        tests: Object.freeze(conditions.compile(rule.when)),
         blocks: Object.freeze(blocks),
       });
     });

@@ -1,13 +1,13 @@
 // Rule matching and rendering through compilePolicy, on configs built in code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ConfigRepo, DirectoryUser, Rule, RuleCondition, Template, Tenant } from '../../src/model/index.ts';
+import type { ConfigRepo, DirectoryUser, Rule, RuleConditions, Template, Tenant } from '../../src/model/index.ts';
 import { directoryFromData } from '../../src/directory/index.ts';
 import { compilePolicy, type SigningDecision } from '../../src/policy/index.ts';
 
 const NOW = new Date('2026-06-15T12:00:00Z');
 
-function rule(name: string, when: Partial<RuleCondition>, extra: Partial<Rule> = {}): Rule {
+function rule(name: string, when: Partial<RuleConditions>, extra: Partial<Rule> = {}): Rule {
   return {
     name,
     when: { attributes: {}, recipients: 'any', ...when },

@@ -1,0 +1,184 @@
+// Phase 4 of loading: checks across files, once every file has been read — tenant ids and
+// domains claimed once, rules against templates, the directory and their own conditions (each
+// condition checks itself through the registry), directory users outside their tenant's
+// domains, templates nobody uses and template variables no user has.
+import type { ConditionRegistry, DirectoryFacts } from '../policy/conditions/index.ts';
+import { didYouMean } from '../policy/conditions/values.ts';
+import { NO_WARNINGS, TOP, type Diagnostics, type Warnings } from './diagnostics.ts';
+import type { LoadedDirectories, LoadedDirectory } from './directories.ts';
+import { SCHEMAS } from './schema.ts';
+import type { LoadedTemplate } from './templates.ts';
+import type { LoadedTenant, LoadedTenants } from './tenants.ts';
+
+const ROLES = ['signature', 'banner', 'disclaimer'] as const;
+
+/** Attributes the directory schema documents: always valid in rule conditions. */
+const STANDARD_ATTRIBUTES: readonly string[] = (() => {
+  const schema = SCHEMAS.directory as {
+    $defs: { user: { properties: Record<string, unknown> } };
+  };
+  return Object.keys(schema.$defs.user.properties).filter((k) => k !== 'memberOf');
+})();
+
+/** What the cross-file checks look at. */
+export interface LoadedFiles {
+  readonly templates: ReadonlyMap<string, LoadedTemplate>;
+  readonly tenants: LoadedTenants;
+  readonly directories: LoadedDirectories;
+}
+
+export function checkAcrossFiles(files: LoadedFiles, conditions: ConditionRegistry, out: Diagnostics): void {
+  const tenants = files.tenants.tenants;
+  checkUniqueness(tenants, out);
+  for (const lt of tenants) checkTenant(lt, files.templates, files.directories.get(lt.tenant.slug), conditions, out);
+  checkDirectoryUsers(tenants, files.directories, out);
+  checkTemplateUse(files, out);
+}
+
+/** Tenant ids and sender domains belong to one tenant each. */
+function checkUniqueness(tenants: readonly LoadedTenant[], out: Diagnostics): void {
+  const ids = new Map<string, LoadedTenant>();
+  const domains = new Map<string, { t: LoadedTenant; line: number; raw: string }>();
+  for (const lt of tenants) {
+    const { tenant, yaml } = lt;
+    const other = tenant.id === '' ? undefined : ids.get(tenant.id);
+    if (other) {
+      const p = other.yaml.positionAt(['id']);
+      out.error(tenant.file, yaml.positionAt(['id']), 'duplicate-tenant-id',
+        `tenant id ${tenant.id} is already used by ${other.tenant.file}:${p.line}; each Entra tenant may be configured once (merge the two files)`);
+    } else if (tenant.id !== '') {
+      ids.set(tenant.id, lt);
+    }
+    const raw = Array.isArray(lt.data.domains) ? (lt.data.domains as unknown[]) : [];
+    raw.forEach((value, i) => {
+      if (typeof value !== 'string') return;
+      const domain = value.toLowerCase();
+      const seen = domains.get(domain);
+      const here = yaml.positionAt(['domains', i]);
+      if (!seen) {
+        domains.set(domain, { t: lt, line: here.line, raw: value });
+      } else if (seen.t === lt) {
+        // Exact repeats are the schema's (uniqueItems); this catches differences in case.
+        if (seen.raw !== value) {
+          out.error(tenant.file, here, 'duplicate-domain', `domain ${domain} is listed twice (first at line ${seen.line}, as ${seen.raw}); remove the duplicate`);
+        }
+      } else {
+        out.error(tenant.file, here, 'duplicate-domain',
+          `domain ${domain} is already claimed by ${seen.t.tenant.file}:${seen.line}; a sender domain can belong to one tenant only`);
+      }
+    });
+  }
+}
+
+/** The Exchange sender group, and every rule: unique names, reachable, known templates, sound conditions. */
+function checkTenant(
+  lt: LoadedTenant,
+  templates: ReadonlyMap<string, LoadedTemplate>,
+  directory: LoadedDirectory | undefined,
+  conditions: ConditionRegistry,
+  out: Diagnostics,
+): void {
+  const { tenant, yaml } = lt;
+  const file = tenant.file;
+  // Warnings about a tenant that does not pass the schema would be guesses: errors only.
+  const warnings: Warnings = lt.valid ? out : NO_WARNINGS;
+  const at = (...path: (string | number)[]) => yaml.positionAt(path);
+  const attributes = new Set<string>([...STANDARD_ATTRIBUTES, ...(directory?.attributes ?? [])]);
+  attributes.delete('memberOf');
+  const groups = new Set<string>();
+  if (directory) for (const u of directory.directory.users.values()) for (const g of u.memberOf) groups.add(g);
+  const facts: DirectoryFacts | undefined = directory ? { users: directory.directory.users.size, groups } : undefined;
+
+  const scope = tenant.exchange.senders;
+  if (scope.kind === 'memberOf' && facts && facts.users > 0 && !groups.has(scope.group)) {
+    warnings.warn(file, at('exchange', 'senders', 'memberOf'), 'unknown-group',
+      `no directory user is a member of ${scope.group}${didYouMean(scope.group, groups)}, so Exchange would route nobody's mail through sigops; check the group address`);
+  }
+
+  const names = new Map<string, number>();
+  let catchAll: string | undefined;
+  const rawRules = Array.isArray(lt.data.rules) ? (lt.data.rules as unknown[]) : [];
+  tenant.rules.forEach((rule, i) => {
+    const seen = names.get(rule.name.toLowerCase());
+    if (seen !== undefined) {
+      out.error(file, at('rules', i, 'name'), 'duplicate-rule',
+        `rule name '${rule.name}' is already used by rule '${tenant.rules[seen]!.name}' (line ${tenant.rules[seen]!.position.line}); rule names must be unique within a tenant, ignoring case`);
+    } else {
+      names.set(rule.name.toLowerCase(), i);
+    }
+    if (catchAll !== undefined) {
+      warnings.warn(file, at('rules', i), 'unreachable-rule',
+        `rule '${rule.name}' can never apply: rule '${catchAll}' before it matches every message; move it above '${catchAll}'`);
+    }
+
+    for (const role of ROLES) {
+      const name = rule[role];
+      if (name === undefined) continue;
+      const t = templates.get(name);
+      if (!t || !t.htmlFile) {
+        out.error(file, at('rules', i, role), 'template-not-found',
+          `${role} template '${name}' not found${didYouMean(name, templates.keys())}: add templates/${name}.html.hbs or fix the name`);
+      }
+    }
+
+    const rawWhen = (rawRules[i] as { when?: unknown } | null | undefined)?.when;
+    conditions.check(rule, rawWhen, {
+      tenant, rule, directory: facts, attributes,
+      at: (path, keyOf) => yaml.positionAt(['rules', i, 'when', ...path], keyOf),
+      error: (p, code, message) => out.error(file, p, code, message),
+      warn: (p, code, message) => warnings.warn(file, p, code, message),
+    });
+    if (catchAll === undefined && !conditions.constrains(rule.when)) catchAll = rule.name;
+  });
+}
+
+/** Users whose address is outside the tenant's domains can never be matched. */
+function checkDirectoryUsers(tenants: readonly LoadedTenant[], directories: LoadedDirectories, out: Diagnostics): void {
+  for (const { tenant, valid } of tenants) {
+    const d = directories.get(tenant.slug);
+    if (!d || !valid) continue;
+    const domains = new Set(tenant.domains);
+    d.data.users.forEach((u, i) => {
+      const email = String(u.email ?? '').toLowerCase();
+      const domain = email.slice(email.lastIndexOf('@') + 1);
+      if (email !== '' && !domains.has(domain)) {
+        out.warn(d.yaml.file, d.yaml.positionAt(['users', i, 'email']), 'user-outside-domains',
+          `user ${email} is not in the domains of tenant ${tenant.slug} (${tenant.domains.join(', ')}); their mail is never signed with these attributes`);
+      }
+    });
+  }
+}
+
+/** Templates no rule uses, and template variables no directory user of any tenant using the template has. */
+function checkTemplateUse({ templates, tenants, directories }: LoadedFiles, out: Diagnostics): void {
+  const used = new Set<string>();
+  for (const { tenant } of tenants.tenants) {
+    for (const rule of tenant.rules) for (const role of ROLES) if (rule[role] !== undefined) used.add(rule[role]);
+  }
+  for (const t of templates.values()) {
+    if (!t.valid) continue;
+    if (!used.has(t.name)) {
+      if (!tenants.allValid) continue; // a broken tenant file may be the one using it
+      out.warn(t.htmlFile!, TOP, 'unused-template', `template '${t.name}' is not used by any rule; reference it from a rule or remove it`);
+      continue;
+    }
+    const known = new Set<string>(['email', 'displayName', 'memberOf']);
+    let complete = true;
+    let anyUsers = false;
+    for (const { tenant } of tenants.tenants) {
+      if (!tenant.rules.some((r) => r.signature === t.name || r.banner === t.name || r.disclaimer === t.name)) continue;
+      const d = directories.get(tenant.slug);
+      if (!d) { complete = false; continue; }
+      if (d.directory.users.size > 0) anyUsers = true;
+      for (const a of d.attributes) known.add(a);
+    }
+    if (!complete || !anyUsers) continue;
+    const reported = new Set<string>();
+    for (const v of t.variables) {
+      if (known.has(v.attribute) || reported.has(`${v.file}:${v.attribute}`)) continue;
+      reported.add(`${v.file}:${v.attribute}`);
+      out.warn(v.file, v, 'unknown-template-variable',
+        `no directory user has '${v.attribute}'${didYouMean(v.attribute, known)}, so user.${v.attribute} is always empty; add it to the directory or fix the name`);
+    }
+  }
+}
