@@ -17,6 +17,7 @@ export * from './errors.ts';
 export { ExchangeClient, type CmdletParameters, type ExchangeClientOptions, type ExchangeRecord, type ExchangeValue } from './client.ts';
 export * from './desired.ts';
 export * from './objects.ts';
+export * from './accepted-domains.ts';
 
 /** How to reach Exchange Online; everything optional has a production default. */
 export interface ExchangeOptions {

@@ -108,6 +108,21 @@ interface FakeTenant {
   exchangeRole: boolean;
   /** Mail recipients (groups) known to Get-Recipient and to rule conditions. */
   readonly recipients: FakeRecipient[];
+  /** Domains Get-AcceptedDomain lists (the tenant's <name>.onmicrosoft.com is always among them). */
+  readonly acceptedDomains: FakeAcceptedDomain[];
+}
+
+/**
+ * One accepted domain as Get-AcceptedDomain shows it (Name, DomainName, DomainType, Default,
+ * MatchSubDomains): https://learn.microsoft.com/powershell/module/exchangepowershell/get-accepteddomain
+ * and set-accepteddomain (DomainType Authoritative | InternalRelay | ExternalRelay; MatchSubDomains
+ * only on InternalRelay domains).
+ */
+export interface FakeAcceptedDomain {
+  readonly DomainName: string;
+  readonly DomainType?: 'Authoritative' | 'InternalRelay' | 'ExternalRelay';
+  readonly Default?: boolean;
+  readonly MatchSubDomains?: boolean;
 }
 
 export interface FakeRecipient {
@@ -345,7 +360,9 @@ export class FakeExchangeOnline {
   addTenant(tenantId: string): this {
     const id = tenantId.toLowerCase();
     if (!this.tenants.has(id)) {
-      this.tenants.set(id, { id, stores: { OutboundConnector: [], InboundConnector: [], TransportRule: [] }, exchangeRole: true, recipients: [] });
+      // Every tenant has its initial domain, <name>.onmicrosoft.com.
+      const initial = { DomainName: `${id.slice(0, 8)}.onmicrosoft.com`, DomainType: 'Authoritative' as const, Default: true };
+      this.tenants.set(id, { id, stores: { OutboundConnector: [], InboundConnector: [], TransportRule: [] }, exchangeRole: true, recipients: [], acceptedDomains: [initial] });
     }
     return this;
   }
@@ -361,6 +378,12 @@ export class FakeExchangeOnline {
    */
   addRecipient(tenantId: string, recipient: FakeRecipient): void {
     this.tenant(tenantId).recipients.push({ RecipientType: 'MailUniversalDistributionGroup', ...recipient });
+  }
+
+  /** An accepted domain of the tenant (Get-AcceptedDomain). */
+  addAcceptedDomain(tenantId: string, domain: string | FakeAcceptedDomain): void {
+    const d = typeof domain === 'string' ? { DomainName: domain } : domain;
+    this.tenant(tenantId).acceptedDomains.push({ DomainType: 'Authoritative', Default: false, MatchSubDomains: false, ...d });
   }
 
   /** Exchange Administrator role for the app in this tenant (false → 403 on InvokeCommand). */
@@ -787,6 +810,18 @@ export class FakeExchangeOnline {
         throw new CmdletError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The operation couldn't be performed because object '${String(identity)}' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.PROD.OUTLOOK.COM'.`);
       }
       return [{ ...r, Identity: r.Name }];
+    }
+    if (/^Get-AcceptedDomain$/i.test(cmdlet)) {
+      const unknown = Object.keys(rawParams).find((k) => !['identity', 'resultsize'].includes(k.toLowerCase()));
+      if (unknown) throw new CmdletError(400, 'System.Management.Automation.ParameterBindingException', `A parameter cannot be found that matches parameter name '${unknown}'.`);
+      return tenant.acceptedDomains.map((d) => ({
+        Name: d.DomainName,
+        Identity: d.DomainName,
+        DomainName: d.DomainName,
+        DomainType: d.DomainType ?? 'Authoritative',
+        Default: d.Default ?? false,
+        MatchSubDomains: d.MatchSubDomains ?? false,
+      }));
     }
     const schema = cmdletSchema(cmdlet);
     if (!schema) {
