@@ -48,7 +48,7 @@ domains: [${domain}, mail.${domain}]
 enabled: ${t % 50 !== 0}
 exchange:
   smartHost: relay.sigops.example.net
-  certificateDomain: ${slug}.relay.sigops.example.net
+  certificateDomain: relay.${domain}
   deliverTo: ${slug}-example.mail.protection.outlook.com
   senders: ${t % 2 === 0 ? 'all' : `{ memberOf: signatures@${domain} }`}
   internal: true

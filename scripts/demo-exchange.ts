@@ -24,7 +24,11 @@ const config = loaded.config;
 
 const fake = await new FakeExchangeOnline({ pageSize: 2 }).start();
 try {
-  for (const t of config.tenants) fake.addTenant(t.id);
+  // Each tenant's domains are accepted domains there, as in a real tenant that sends from them.
+  for (const t of config.tenants) {
+    fake.addTenant(t.id);
+    for (const d of t.domains) fake.addAcceptedDomain(t.id, d);
+  }
   fake.registerApp({ clientId: CLIENT_ID, secret: SECRET });
   // Like the real service: writes take a moment to show up in reads, and it throttles now and then.
   fake.setReplicationLag(4);

@@ -1,9 +1,12 @@
 // Phase 4 of loading: checks across files, once every file has been read — tenant ids and
-// domains claimed once, rules against templates, the directory and their own conditions (each
+// domains claimed once, no domain under another tenant's and a certificate name of the tenant's
+// own (domain-checks.ts), rules against templates, the directory and their own conditions (each
 // condition checks itself through the registry), directory users outside their tenant's
 // domains, templates nobody uses and template variables no user has.
 import type { ConditionRegistry, DirectoryFacts } from '../policy/conditions/index.ts';
 import { didYouMean } from '../policy/conditions/values.ts';
+import { tenantOwnsSender } from '../model/index.ts';
+import { checkTenantDomains } from './domain-checks.ts';
 import { NO_WARNINGS, TOP, type Diagnostics, type Warnings } from './diagnostics.ts';
 import type { LoadedDirectories, LoadedDirectory } from './directories.ts';
 import { SCHEMAS } from './schema.ts';
@@ -30,6 +33,7 @@ export interface LoadedFiles {
 export function checkAcrossFiles(files: LoadedFiles, conditions: ConditionRegistry, out: Diagnostics): void {
   const tenants = files.tenants.tenants;
   checkUniqueness(tenants, out);
+  checkTenantDomains(tenants, out);
   for (const lt of tenants) checkTenant(lt, files.templates, files.directories.get(lt.tenant.slug), conditions, out);
   checkDirectoryUsers(tenants, files.directories, out);
   checkTemplateUse(files, out);
@@ -137,11 +141,9 @@ function checkDirectoryUsers(tenants: readonly LoadedTenant[], directories: Load
   for (const { tenant, valid } of tenants) {
     const d = directories.get(tenant.slug);
     if (!d || !valid) continue;
-    const domains = new Set(tenant.domains);
     d.data.users.forEach((u, i) => {
       const email = String(u.email ?? '').toLowerCase();
-      const domain = email.slice(email.lastIndexOf('@') + 1);
-      if (email !== '' && !domains.has(domain)) {
+      if (email !== '' && !tenantOwnsSender(tenant, email)) {
         out.warn(d.yaml.file, d.yaml.positionAt(['users', i, 'email']), 'user-outside-domains',
           `user ${email} is not in the domains of tenant ${tenant.slug} (${tenant.domains.join(', ')}); their mail is never signed with these attributes`);
       }

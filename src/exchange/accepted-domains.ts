@@ -1,7 +1,9 @@
 // A tenant's accepted domains (Get-AcceptedDomain), and what they say about a tenant file:
-// Exchange Online only sends mail from its accepted domains, and since 2023 it attributes mail
-// coming back through an OnPremises inbound connector to the tenant by the certificate's name,
-// which must therefore be one of them (or under one that matches subdomains).
+// Exchange Online only sends mail from its accepted domains, and it attributes mail coming back
+// through an OnPremises inbound connector to the tenant by the certificate's name first (then by
+// the MAIL FROM domain, which the null sender lacks), so that name must be an accepted domain of
+// the tenant or a host name directly under one (KB 4019940: hostname.contoso.com counts for
+// contoso.com, hostname.subdomain.contoso.com does not; otherwise 550 5.7.64 ATTR36).
 import type { Tenant } from '../model/index.ts';
 import type { ExchangeClient } from './client.ts';
 
@@ -36,6 +38,18 @@ export function acceptedDomainFor(name: string, accepted: readonly AcceptedDomai
   );
 }
 
+/**
+ * The accepted domain a certificate name stands for: the same name, its parent (a host name
+ * directly under an accepted domain), or — a guess, not documented — any parent that matches
+ * subdomains.
+ */
+export function acceptedDomainForCertificate(name: string, accepted: readonly AcceptedDomain[]): AcceptedDomain | undefined {
+  const n = name.toLowerCase().replace(/\.$/, '');
+  if (n === '' || n.includes('*')) return undefined;
+  const parent = n.slice(n.indexOf('.') + 1);
+  return acceptedDomainFor(n, accepted) ?? accepted.find((d) => d.domain === parent);
+}
+
 /** Something about a tenant's domains that Exchange does not agree with. */
 export interface DomainFinding {
   /** `domain-not-accepted`: a sender domain the tenant does not have; `certificate-domain-not-accepted`: mail coming back cannot be attributed. */
@@ -60,13 +74,19 @@ export function acceptedDomainFindings(tenant: Tenant, accepted: readonly Accept
     });
   }
   const cert = tenant.exchange.certificateDomain;
-  if (cert && !acceptedDomainFor(cert, accepted)) {
+  if (cert && !acceptedDomainForCertificate(cert, accepted)) {
+    const parent = cert.slice(cert.indexOf('.') + 1);
     out.push({
       code: 'certificate-domain-not-accepted',
       severity: 'error',
       domain: cert,
-      message: `certificateDomain ${cert} is not an accepted domain of the tenant (${list}): Exchange Online cannot attribute mail the relay hands back to this tenant, and refuses it`,
-      advice: `Add ${cert} as an accepted domain of the tenant (verify it in the Microsoft 365 admin center, then Exchange admin center > Mail flow > Accepted domains), or set certificateDomain to a name that is one.`,
+      message:
+        `certificateDomain ${cert} is neither an accepted domain of the tenant (${list}) nor a host name directly under one: ` +
+        'Exchange Online cannot attribute the mail the relay hands back to this tenant by its certificate (550 5.7.64 ATTR36, ' +
+        'or lost for null senders); sigops changes nothing in this tenant until it can',
+      advice:
+        `Add ${parent} (or ${cert}) as an accepted domain of the tenant (verify it in the Microsoft 365 admin center > Settings > Domains), ` +
+        "or set certificateDomain to a host name directly under one of the tenant's accepted domains, such as relay.<domain>, with a certificate issued for it.",
     });
   }
   return out;

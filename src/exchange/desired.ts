@@ -1,7 +1,7 @@
 // The Exchange Online objects a tenant needs (docs/exchange.md, "What sigops creates"), and how
 // live objects read back from Get- cmdlets compare with them. Exchange echoes some values in its
 // own shapes ("150 MB (157,286,400 bytes)", "smtp:*;1", "True"): comparison normalises them.
-import type { Tenant } from '../model/index.ts';
+import { routedSenderDomains, type Tenant } from '../model/index.ts';
 import type { CmdletParameters, ExchangeRecord, ExchangeValue } from './client.ts';
 
 export type ObjectKind = 'OutboundConnector' | 'InboundConnector' | 'TransportRule';
@@ -10,6 +10,13 @@ export const OUTBOUND_CONNECTOR_NAME = 'sigops outbound';
 export const INBOUND_CONNECTOR_NAME = 'sigops inbound';
 export const TRANSPORT_RULE_NAME = 'sigops route';
 export const PROCESSED_HEADER = 'X-Sigops-Processed';
+/**
+ * RFC 3834's mark of automatic mail (auto-replied, auto-generated, auto-notified; "no" for
+ * mail a person sent). Exchange's automatic replies carry it (Auto-Submitted: auto-generated).
+ * Such mail is not signed and, when it has the null return path, could not come back.
+ */
+export const AUTO_SUBMITTED_HEADER = 'Auto-Submitted';
+export const AUTO_SUBMITTED_PATTERNS: readonly string[] = ['^auto-'];
 /**
  * The relay's largest message (150 MB, DEFAULT_LIMITS in src/relay/server.ts): larger mail is
  * not routed through it at all.
@@ -94,15 +101,25 @@ export function desiredObjects(tenant: Tenant): DesiredObject[] {
       params: {
         Priority: 0,
         Mode: 'Enforce',
+        // The sender conditions (SenderDomainIs, FromMemberOf) look at the envelope sender, the
+        // address the relay authorises, not at the From header. The null sender (MAIL FROM:<>:
+        // automatic replies, recalls, some group copies) has no domain, so it is never routed:
+        // mail coming back without a sender could not be attributed to the tenant.
+        SenderAddressLocation: 'Envelope',
         FromScope: 'InOrganization',
         SentToScope: ex.internal ? null : 'NotInOrganization',
         FromMemberOf: ex.senders.kind === 'memberOf' ? [ex.senders.group] : null,
-        // Only the domains this tenant signs: the relay refuses (550) any other sender domain,
-        // so routing mail of another accepted domain to it would bounce that mail.
-        SenderDomainIs: [...tenant.domains],
+        // Exactly the domains the relay accepts for this tenant (src/model/sender.ts): it refuses
+        // (550) any other sender, so routing mail of another accepted domain would bounce it.
+        // Whether Exchange matches subdomains too or not, the relay accepts them.
+        SenderDomainIs: [...routedSenderDomains(tenant)],
         RouteMessageOutboundConnector: OUTBOUND_CONNECTOR_NAME,
+        // Exceptions (any one is enough): the loop breaker the relay stamps; automatic mail;
+        // meeting requests and responses; what the relay could not take.
         ExceptIfHeaderContainsMessageHeader: PROCESSED_HEADER,
         ExceptIfHeaderContainsWords: ['true'],
+        ExceptIfHeaderMatchesMessageHeader: AUTO_SUBMITTED_HEADER,
+        ExceptIfHeaderMatchesPatterns: [...AUTO_SUBMITTED_PATTERNS],
         ExceptIfMessageTypeMatches: 'Calendaring',
         ExceptIfMessageSizeOver: MAX_ROUTED_MESSAGE_SIZE,
         StopRuleProcessing: true,
@@ -112,7 +129,7 @@ export function desiredObjects(tenant: Tenant): DesiredObject[] {
   ];
 }
 
-type Comparison = 'exact' | 'ci' | 'set-ci' | 'bool' | 'int' | 'size' | 'domains';
+type Comparison = 'exact' | 'ci' | 'set' | 'set-ci' | 'bool' | 'int' | 'size' | 'domains';
 
 /** How each managed parameter compares; a live object is reduced to exactly these fields. */
 export const FIELD_COMPARISON: Readonly<Record<ObjectKind, Readonly<Record<string, Comparison>>>> = {
@@ -139,6 +156,7 @@ export const FIELD_COMPARISON: Readonly<Record<ObjectKind, Readonly<Record<strin
   TransportRule: {
     Priority: 'int',
     Mode: 'ci',
+    SenderAddressLocation: 'ci',
     FromScope: 'ci',
     SentToScope: 'ci',
     FromMemberOf: 'set-ci',
@@ -146,6 +164,9 @@ export const FIELD_COMPARISON: Readonly<Record<ObjectKind, Readonly<Record<strin
     RouteMessageOutboundConnector: 'ci',
     ExceptIfHeaderContainsMessageHeader: 'ci',
     ExceptIfHeaderContainsWords: 'set-ci',
+    ExceptIfHeaderMatchesMessageHeader: 'ci',
+    // Regular expressions: the same patterns in any order, letter for letter.
+    ExceptIfHeaderMatchesPatterns: 'set',
     ExceptIfMessageTypeMatches: 'ci',
     ExceptIfMessageSizeOver: 'size',
     StopRuleProcessing: 'bool',
@@ -198,10 +219,11 @@ function canonical(how: Comparison, v: ExchangeValue): string {
       return v === null || v === '' ? '' : String(Number(v));
     case 'size':
       return String(parseSize(v) ?? '');
+    case 'set':
     case 'set-ci':
     case 'domains': {
       const list: readonly string[] = v === null ? [] : typeof v === 'object' ? v : [String(v)];
-      const items = list.map((x) => (how === 'domains' ? stripAddressSpace(x) : x).toLowerCase());
+      const items = list.map((x) => (how === 'domains' ? stripAddressSpace(x) : x)).map((x) => (how === 'set' ? x : x.toLowerCase()));
       return JSON.stringify([...new Set(items)].sort());
     }
   }

@@ -3,7 +3,16 @@
 // functions over it (sender.ts), importing nothing outside this folder, so every concept can
 // use it: the config loader builds it, the others read it.
 
-export { senderDomain, tenantOwnsSender } from './sender.ts';
+export {
+  certificateDomainOwner,
+  domainAndParents,
+  isWithinDomain,
+  normaliseDomain,
+  owningDomain,
+  routedSenderDomains,
+  senderDomain,
+  tenantOwnsSender,
+} from './sender.ts';
 
 /** Where something was written in the config repository (1-based line and column). */
 export interface SourcePosition {

@@ -13,6 +13,7 @@ import {
 import { describeError } from '../errors/index.ts';
 import type { Sleep } from '../entra/index.ts';
 import { SafetyLimitError, StalePlanError } from './errors.ts';
+import { blockingFindings } from './findings.ts';
 import { DEFAULT_CONCURRENCY, connectorOf, planTenants, type PlanOptions } from './plan.ts';
 import { mapLimit } from './pool.ts';
 import type { AppliedStep, ApplyReport, Change, Plan, TenantApplyReport, TenantPlan } from './types.ts';
@@ -65,7 +66,7 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
 
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const steps = new Map<string, AppliedStep[]>();
-  const runnable = plan.tenants.filter((t) => !t.error && t.conflicts.length === 0 && t.changes.length > 0);
+  const runnable = plan.tenants.filter((t) => !t.error && t.conflicts.length === 0 && blockingFindings(t).length === 0 && t.changes.length > 0);
   const results = await mapLimit(runnable, concurrency, (tenant) => applyTenant(connector.client(tenant.tenantId), tenant, sleep, settle));
   runnable.forEach((t, i) => steps.set(t.slug, results[i]!));
 
@@ -95,6 +96,11 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     if (t.conflicts.length > 0) {
       const message = t.conflicts.map((c) => c.message).join(' ');
       return { ...base, outcome: 'failed', steps: [], error: { name: 'ConflictError', message }, remaining: t.changes };
+    }
+    const blocking = blockingFindings(t);
+    if (blocking.length > 0) {
+      const error = { name: 'DomainFindingError', code: blocking[0]!.code, message: blocking.map((f) => f.message).join(' '), advice: blocking.map((f) => f.advice).join(' ') };
+      return { ...base, outcome: 'failed', steps: [], error, remaining: t.changes };
     }
     if (t.changes.length === 0) return { ...base, outcome: 'unchanged', steps: [], remaining: [] };
     const done = steps.get(t.slug) ?? [];

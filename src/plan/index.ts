@@ -7,5 +7,6 @@ export { applyPlan, DEFAULT_SETTLE, type ApplyOptions, type SettleOptions } from
 export { renderPlan, renderApplyReport, planSummary, formatValue, DEFAULT_MARKDOWN_LIMIT, type RenderOptions } from './render.ts';
 export { planChecksum, canonicalJson } from './checksum.ts';
 export { findRemovedTenants } from './history.ts';
+export { blockingFindings } from './findings.ts';
 export { PlanError, UnknownTenantError, StalePlanError, SafetyLimitError, PLAN_ERROR_CODE } from './errors.ts';
 export { exchangeOptionsFromEnv, ExchangeConnector, type ExchangeOptions } from '../exchange/index.ts';

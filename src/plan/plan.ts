@@ -7,13 +7,16 @@ import {
   REMOVE_ORDER,
   ExchangeConnector,
   desiredObjects,
+  acceptedDomainFindings,
   isManagedBySigops,
   isRuleEnabled,
+  listAcceptedDomains,
   listObjects,
   recipientNames,
   liveFields,
   markerField,
   valuesEqual,
+  type AcceptedDomain,
   type DesiredObject,
   type ExchangeClient,
   type ExchangeOptions,
@@ -23,6 +26,7 @@ import {
 import { describeError } from '../errors/index.ts';
 import { planChecksum } from './checksum.ts';
 import { UnknownTenantError } from './errors.ts';
+import { blockingFindings, isBlocking } from './findings.ts';
 import { findRemovedTenants } from './history.ts';
 import { mapLimit } from './pool.ts';
 import type { Change, Conflict, FieldChange, LiveObject, Plan, RemovedTenant, TenantPlan } from './types.ts';
@@ -153,27 +157,35 @@ function strayConflicts(strays: readonly LiveObject[]): Conflict[] {
 export async function planPresentTenant(connector: ExchangeConnector, tenant: Tenant): Promise<TenantPlan> {
   const base = { slug: tenant.slug, tenantId: tenant.id, tenantName: tenant.name, status: 'present' as const, enabled: tenant.enabled };
   let live: LiveState;
+  let accepted: AcceptedDomain[];
   const client = connector.client(tenant.id);
   try {
     live = await readLive(client);
+    accepted = await listAcceptedDomains(client);
   } catch (err) {
     return { ...base, changes: [], live: [], conflicts: [], error: describeError(err) };
   }
+  const found = acceptedDomainFindings(tenant, accepted);
+  const findings = found.length > 0 ? { findings: found } : {};
   const liveList = CREATE_ORDER.flatMap((k) => (live.ours.has(k) ? [live.ours.get(k)!] : []));
   // A lookalike blocks the whole tenant: routing mail to someone else's connector is worse than
   // doing nothing. So does a marked object under another name (a second route rule could be live).
   const conflicts = [...live.conflicts, ...strayConflicts(live.strays)];
-  if (conflicts.length > 0) return { ...base, changes: [], live: [...liveList, ...live.strays], conflicts };
+  if (conflicts.length > 0) return { ...base, changes: [], live: [...liveList, ...live.strays], conflicts, ...findings };
+  // So does a certificate name Exchange does not attribute to the tenant: routing mail to the
+  // relay would have it refused on its way back (550 5.7.64 ATTR36), or lost for null senders.
+  if (found.some(isBlocking)) return { ...base, changes: [], live: liveList, conflicts: [], ...findings };
   const desired = desiredObjects(tenant);
   let ours: ReadonlyMap<ObjectKind, LiveObject> = live.ours;
   try {
     ours = await resolveGroupNames(client, desired, live.ours);
   } catch (err) {
-    return { ...base, changes: [], live: liveList, conflicts: [], error: describeError(err) };
+    return { ...base, changes: [], live: liveList, conflicts: [], ...findings, error: describeError(err) };
   }
   const resolvedList = CREATE_ORDER.flatMap((k) => (ours.has(k) ? [ours.get(k)!] : []));
-  return { ...base, changes: diffTenant(desired, ours), live: resolvedList, conflicts: [] };
+  return { ...base, changes: diffTenant(desired, ours), live: resolvedList, conflicts: [], ...findings };
 }
+
 
 /**
  * Exchange shows the groups of a rule condition (FromMemberOf) by their name, not by the address
@@ -269,7 +281,7 @@ export function hasChanges(plan: Plan): boolean {
   return plan.tenants.some((t) => t.changes.length > 0);
 }
 
-/** Whether the plan could not be computed completely (errors or conflicts): exit 1. */
+/** Whether the plan could not be computed completely (errors, conflicts, blocking findings): exit 1. */
 export function hasErrors(plan: Plan): boolean {
-  return plan.tenants.some((t) => t.error !== undefined || t.conflicts.length > 0);
+  return plan.tenants.some((t) => t.error !== undefined || t.conflicts.length > 0 || blockingFindings(t).length > 0);
 }

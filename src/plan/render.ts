@@ -1,6 +1,7 @@
 // Renderers of plans and apply reports: text (terminal), markdown (pull-request comments,
 // per-tenant details folded) and JSON. Each shows the checksum.
 import type { ExchangeValue } from '../exchange/index.ts';
+import { blockingFindings } from './findings.ts';
 import type { ApplyReport, Change, ChangeAction, Plan, PlanFormat, TenantPlan } from './types.ts';
 
 const SYMBOL: Readonly<Record<ChangeAction, string>> = { create: '+', update: '~', remove: '-', enable: '>', disable: '!' };
@@ -23,7 +24,7 @@ export function planSummary(plan: Plan): string {
   const parts = [`${c.create} to create`, `${c.update} to update`, `${c.remove} to remove`];
   if (c.disable) parts.push(`${c.disable} to disable`);
   if (c.enable) parts.push(`${c.enable} to enable`);
-  const failed = plan.tenants.filter((t) => t.error || t.conflicts.length > 0).length;
+  const failed = plan.tenants.filter((t) => t.error || t.conflicts.length > 0 || blockingFindings(t).length > 0).length;
   const changed = plan.tenants.filter((t) => t.changes.length > 0).length;
   let s = `${parts.join(', ')} in ${changed} of ${plan.tenants.length} tenant${plan.tenants.length === 1 ? '' : 's'}`;
   if (failed) s += `; ${failed} tenant${failed === 1 ? '' : 's'} could not be planned`;
@@ -71,7 +72,13 @@ function tenantProblemLines(t: TenantPlan): string[] {
     if (t.error.advice) out.push(`advice: ${t.error.advice}`);
   }
   for (const c of t.conflicts) out.push(`conflict: ${c.message}`);
+  for (const f of t.findings ?? []) out.push(`${f.severity}: ${f.message}`, `advice: ${f.advice}`);
   return out;
+}
+
+/** Whether anything stops the tenant (warnings alone do not). */
+function blocked(t: TenantPlan): boolean {
+  return t.error !== undefined || t.conflicts.length > 0 || blockingFindings(t).length > 0;
 }
 
 function footerLines(plan: Plan): string[] {
@@ -96,7 +103,7 @@ export function renderPlanText(plan: Plan): string {
   const out: string[] = [`sigops plan${plan.prune ? ' (with --prune)' : ''}`, ''];
   for (const t of plan.tenants) {
     const problems = tenantProblemLines(t);
-    out.push(`${tenantTitle(t)}${t.changes.length === 0 && problems.length === 0 ? ': no changes' : ''}`);
+    out.push(`${tenantTitle(t)}${t.changes.length === 0 && !blocked(t) ? ': no changes' : ''}`);
     for (const p of problems) out.push(`  ${p}`);
     for (const c of t.changes) out.push(...changeLines(c).map((l) => `  ${l}`));
     out.push('');
@@ -114,11 +121,14 @@ function mdEscape(s: string): string {
 function tenantCell(t: TenantPlan): string {
   if (t.error) return `❌ ${mdEscape(t.error.name)}`;
   if (t.conflicts.length) return `❌ ${t.conflicts.length} conflict${t.conflicts.length === 1 ? '' : 's'}`;
-  if (t.changes.length === 0) return '✅ no changes';
+  const blocking = blockingFindings(t);
+  if (blocking.length) return `❌ ${blocking.map((f) => f.code).join(', ')}`;
+  const warned = (t.findings ?? []).length > 0 ? ' ⚠️' : '';
+  if (t.changes.length === 0) return `✅ no changes${warned}`;
   return ACTIONS.map((a) => [a, t.changes.filter((c) => c.action === a).length] as const)
     .filter(([, n]) => n > 0)
     .map(([a, n]) => `${n} to ${a}`)
-    .join(', ');
+    .join(', ') + warned;
 }
 
 /** GitHub refuses comments over 65,536 characters; the action adds its own parts around the plan. */

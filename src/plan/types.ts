@@ -1,8 +1,8 @@
 // Plan data: what sigops would change in each tenant's Exchange Online, field by field.
 // A plan is plain JSON-able data so it can be rendered, checksummed, stored and applied later.
-import type { ExchangeValue, ObjectKind } from '../exchange/index.ts';
+import type { DomainFinding, ExchangeValue, ObjectKind } from '../exchange/index.ts';
 
-export type { ExchangeValue, ObjectKind };
+export type { DomainFinding, ExchangeValue, ObjectKind };
 
 export type ChangeAction = 'create' | 'update' | 'remove' | 'enable' | 'disable';
 
@@ -52,6 +52,12 @@ export interface TenantPlan {
   readonly changes: readonly Change[];
   readonly live: readonly LiveObject[];
   readonly conflicts: readonly Conflict[];
+  /**
+   * What the tenant's accepted domains (Get-AcceptedDomain) say about its file; present only
+   * when there is something to say. An `error` (the certificate name is not the tenant's) blocks
+   * the tenant's changes like a conflict: mail coming back would be refused.
+   */
+  readonly findings?: readonly DomainFinding[];
   readonly error?: TenantPlanError;
 }
 

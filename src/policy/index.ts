@@ -2,7 +2,7 @@
 // "what does this message get?" on the relay's hot path. Everything that can be done once
 // (template compilation, each rule's conditions, user views) is done here, off that path.
 import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../model/index.ts';
-import { senderDomain } from '../model/index.ts';
+import { domainAndParents, senderDomain } from '../model/index.ts';
 import { compileSignatureTemplate, joinBlocks, type CompiledTemplate, type RenderedBlock, type TemplateContext } from '../signature/index.ts';
 import { CONDITIONS, type ConditionRegistry, type MessageFacts, type MessageTest } from './conditions/index.ts';
 import type { Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
@@ -223,8 +223,15 @@ export function compilePolicy(config: ConfigRepo, conditions: ConditionRegistry 
       return byDomain.get(domain.trim().toLowerCase().replace(/\.$/, ''));
     },
     tenantForSender(address: string): TenantPolicy | undefined {
+      // The nearest tenant domain, as tenantOwnsSender reads it: a subdomain sender belongs to
+      // the tenant of its parent domain (the longest matching domain wins).
       const domain = senderDomain(address);
-      return domain === undefined ? undefined : byDomain.get(domain);
+      if (domain === undefined) return undefined;
+      for (const d of domainAndParents(domain)) {
+        const tp = byDomain.get(d);
+        if (tp) return tp;
+      }
+      return undefined;
     },
   });
 }

@@ -38,6 +38,6 @@ export interface Policy {
   tenantById(id: string): TenantPolicy | undefined;
   /** The tenant that owns a sender domain. */
   tenantForDomain(domain: string): TenantPolicy | undefined;
-  /** The tenant that owns a sender address (its domain, as `senderDomain` reads it). */
+  /** The tenant that owns a sender address: its domain or the nearest parent listed, as `tenantOwnsSender` reads it. */
   tenantForSender(address: string): TenantPolicy | undefined;
 }

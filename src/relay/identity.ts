@@ -14,9 +14,12 @@ export interface Authorised {
 }
 
 /**
- * Exactly one tenant header naming a registered tenant, and a sender domain of that tenant.
- * The envelope sender is what Exchange vouches for; for the null sender (MAIL FROM:<>) the
- * From header's domain must belong to the tenant instead.
+ * Exactly one tenant header naming a registered tenant, and a sender of that tenant: a domain
+ * of it or a subdomain of one (`tenantOwnsSender`, the definition the transport rule is built
+ * from, so nothing Exchange routes here is refused). The envelope sender is what Exchange
+ * vouches for (the rule matches it, SenderAddressLocation Envelope); for the null sender
+ * (MAIL FROM:<>), which the rule never routes, the From header's domain must belong to the
+ * tenant instead.
  */
 export function authorise(policy: Policy, headers: MessageHeaders, envelopeSender: string): Authorised {
   const ids = headers.getAll(TENANT_HEADER).map((v) => v.trim()).filter((v) => v !== '');
@@ -34,7 +37,9 @@ export function authorise(policy: Policy, headers: MessageHeaders, envelopeSende
   }
   const nullSender = envelopeSender === '';
   const address = nullSender ? (headers.from()?.address ?? '') : envelopeSender;
-  if (!tenantOwnsSender(tenant.tenant, address)) {
+  // The tenant whose domain is nearest the sender's must be this one (with nested domains across
+  // tenants, which the config checks refuse, the more specific tenant owns the subdomain).
+  if (!tenantOwnsSender(tenant.tenant, address) || policy.tenantForSender(address) !== tenant) {
     const what = nullSender ? 'From header domain' : 'sender domain';
     throw new RelayError(550, '5.7.1', `Relaying denied: ${what} ${senderDomain(address) ?? '(none)'} does not belong to tenant ${tenant.tenant.slug}`, 'sender-domain');
   }

@@ -73,7 +73,8 @@ test('two tenants may share one directory file; the model is frozen', async () =
     writeFileSync(join(dir, 'directory', 'acme.yaml'), 'users:\n  - email: ann@acme.example\n  - email: bo@beta.example\n');
     const beta = readFileSync(join(dir, 'tenants', 'acme.yaml'), 'utf8')
       .replace('11111111-2222-3333-4444-555555555555', '22222222-2222-3333-4444-555555555555')
-      .replace('[acme.example]', '[beta.example]');
+      .replace('[acme.example]', '[beta.example]')
+      .replace('relay.acme.example', 'relay.beta.example');
     writeFileSync(join(dir, 'tenants', 'beta.yaml'), beta);
     const r = await loadConfigRepo(dir);
     assert.ok(r.ok);

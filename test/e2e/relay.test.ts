@@ -163,7 +163,7 @@ describe('sigops relay (process) on a config clone', () => {
           .replace(/^id: .*$/m, `id: ${NORTHWIND}`)
           .replace(/^name: .*$/m, 'name: Northwind Traders')
           .replace(/^domains: .*$/m, 'domains: [northwind.example]')
-          .replace(/certificateDomain: .*/, 'certificateDomain: northwind.relay.sigops.example.net')
+          .replace(/certificateDomain: .*/, 'certificateDomain: relay.northwind.example')
           .replace(/deliverTo: .*/, 'deliverTo: northwind-example.mail.protection.outlook.com'),
       );
       await git.add('.');

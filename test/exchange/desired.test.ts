@@ -33,6 +33,7 @@ test('desired objects carry every parameter listed in docs/exchange.md and the m
   assert.deepEqual(rule!.params, {
     Priority: 0,
     Mode: 'Enforce',
+    SenderAddressLocation: 'Envelope',
     FromScope: 'InOrganization',
     SentToScope: 'NotInOrganization',
     FromMemberOf: null,
@@ -40,6 +41,8 @@ test('desired objects carry every parameter listed in docs/exchange.md and the m
     RouteMessageOutboundConnector: 'sigops outbound',
     ExceptIfHeaderContainsMessageHeader: 'X-Sigops-Processed',
     ExceptIfHeaderContainsWords: ['true'],
+    ExceptIfHeaderMatchesMessageHeader: 'Auto-Submitted',
+    ExceptIfHeaderMatchesPatterns: ['^auto-'],
     ExceptIfMessageTypeMatches: 'Calendaring',
     ExceptIfMessageSizeOver: '150MB',
     StopRuleProcessing: true,
@@ -82,4 +85,24 @@ test('live values in Exchange echo formats compare equal to the desired ones', (
   assert.ok(!valuesEqual('TransportRule', 'Comments', 'managed-by: sigops; tenant: a', 'managed-by: sigops; tenant: b'));
   assert.deepEqual(liveFields('OutboundConnector', { UseMxRecord: false, Name: 'x' }).UseMXRecord, false, 'property names are case-insensitive');
   assert.equal(liveFields('TransportRule', { State: 'Disabled' }).State, 'Disabled');
+});
+
+test('the sender conditions read the envelope, and the new exceptions compare in Exchange\'s echo', () => {
+  const rule = desiredObjects(tenant('contoso', CONTOSO_ID))[2]!;
+  assert.equal(rule.params.SenderAddressLocation, 'Envelope');
+  // Get-TransportRule echoes enum values in its own case and header names as written.
+  assert.ok(valuesEqual('TransportRule', 'SenderAddressLocation', 'Envelope', 'envelope'));
+  assert.ok(!valuesEqual('TransportRule', 'SenderAddressLocation', 'Envelope', 'Header'));
+  assert.ok(!valuesEqual('TransportRule', 'SenderAddressLocation', 'Envelope', null), 'a rule made before (no value) is updated');
+  assert.ok(valuesEqual('TransportRule', 'ExceptIfHeaderMatchesMessageHeader', 'Auto-Submitted', 'auto-submitted'));
+  // Patterns are regular expressions: order does not matter, letters do.
+  assert.ok(valuesEqual('TransportRule', 'ExceptIfHeaderMatchesPatterns', ['^auto-', 'x'], ['x', '^auto-']));
+  assert.ok(valuesEqual('TransportRule', 'ExceptIfHeaderMatchesPatterns', ['^auto-'], '^auto-'));
+  assert.ok(!valuesEqual('TransportRule', 'ExceptIfHeaderMatchesPatterns', ['^auto-'], ['^AUTO-']));
+  assert.ok(!valuesEqual('TransportRule', 'ExceptIfHeaderMatchesPatterns', ['^auto-'], null));
+});
+
+test('the rule names each tenant domain once, as the relay reads it', () => {
+  const rule = desiredObjects(tenant('contoso', CONTOSO_ID, { domains: ['contoso.com', 'Contoso.com.'] }))[2]!;
+  assert.deepEqual(rule.params.SenderDomainIs, ['contoso.com']);
 });

@@ -23,7 +23,8 @@ export function tenant(slug: string, id: string, overrides: Partial<Omit<Tenant,
     ...rest,
     exchange: {
       smartHost: 'relay.sigops.example.net',
-      certificateDomain: `${slug}.relay.sigops.example.net`,
+      // The tenant's own name (a host directly under one of its domains), as validation requires.
+      certificateDomain: `relay.${slug}.com`,
       deliverTo: { host: `${slug}-com.mail.protection.outlook.com`, port: 25 },
       senders: { kind: 'all' },
       internal: false,
@@ -42,10 +43,15 @@ export interface Harness {
   readonly exchange: ExchangeOptions;
 }
 
-/** A started fake with both tenants and the app (secret), plus options for the real client. */
+/**
+ * A started fake with both tenants (contoso.com and fabrikam.com accepted, as `tenant()` names
+ * them) and the app (secret), plus options for the real client.
+ */
 export async function startHarness(options: ConstructorParameters<typeof FakeExchangeOnline>[0] = {}): Promise<Harness> {
   const fake = await new FakeExchangeOnline(options).start();
   fake.addTenant(CONTOSO_ID).addTenant(FABRIKAM_ID).registerApp({ clientId: CLIENT_ID, secret: SECRET, publicClient: true });
+  fake.addAcceptedDomain(CONTOSO_ID, 'contoso.com');
+  fake.addAcceptedDomain(FABRIKAM_ID, 'fabrikam.com');
   const sleeps: number[] = [];
   const exchange: ExchangeOptions = {
     exchangeUrl: fake.exchangeUrl,

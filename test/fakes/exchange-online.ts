@@ -14,6 +14,8 @@
 // parameters a cmdlet does not have (Set-TransportRule -Enabled), @odata.nextLink paging,
 // 429/503 throttling with Retry-After, replication lag (writes visible to Get- only after N reads),
 // echo formats ("150 MB (157,286,400 bytes)", "smtp:*;1"), contiguous rule priorities.
+// Which messages the stored rules route: test/fakes/transport-rules.ts; how mail coming back
+// through the inbound connector is attributed to a tenant: test/fakes/attribution.ts.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { execFileSync } from 'node:child_process';
@@ -165,9 +167,15 @@ const INBOUND_PARAMS: Record<string, ParamType> = {
   Enabled: 'bool',
   Comment: 'string',
 };
+// Transport rule parameters: New-/Set-TransportRule in
+// https://learn.microsoft.com/powershell/module/exchangepowershell/new-transportrule (valid values
+// as listed there; SenderAddressLocation defaults to Header).
+export const SENDER_ADDRESS_LOCATIONS = ['Header', 'Envelope', 'HeaderOrEnvelope'] as const;
+export const MESSAGE_TYPES = ['OOF', 'AutoForward', 'Encrypted', 'Calendaring', 'PermissionControlled', 'Voicemail', 'Signed', 'ApprovalRequest', 'ReadReceipt'] as const;
 const RULE_PARAMS: Record<string, ParamType> = {
   Priority: 'int',
   Mode: { enum: ['Audit', 'AuditAndNotify', 'Enforce'] },
+  SenderAddressLocation: { enum: SENDER_ADDRESS_LOCATIONS },
   FromScope: { enum: ['InOrganization', 'NotInOrganization'], nullable: true },
   SentToScope: { enum: ['InOrganization', 'NotInOrganization', 'ExternalPartner', 'ExternalNonPartner'], nullable: true },
   FromMemberOf: 'strings',
@@ -176,10 +184,11 @@ const RULE_PARAMS: Record<string, ParamType> = {
   RouteMessageOutboundConnector: 'string',
   ExceptIfHeaderContainsMessageHeader: 'string',
   ExceptIfHeaderContainsWords: 'strings',
-  ExceptIfMessageTypeMatches: {
-    enum: ['OOF', 'AutoForward', 'Encrypted', 'Calendaring', 'PermissionControlled', 'Voicemail', 'Signed', 'ApprovalRequest', 'ReadReceipt'],
-    nullable: true,
-  },
+  // One header name (HeaderName), several regular expressions (Pattern[]).
+  ExceptIfHeaderMatchesMessageHeader: 'string',
+  ExceptIfHeaderMatchesPatterns: 'strings',
+  // One message type (MessageType), not a list.
+  ExceptIfMessageTypeMatches: { enum: MESSAGE_TYPES, nullable: true },
   ExceptIfMessageSizeOver: 'size',
   StopRuleProcessing: 'bool',
   Comments: 'string',
@@ -384,6 +393,11 @@ export class FakeExchangeOnline {
   addAcceptedDomain(tenantId: string, domain: string | FakeAcceptedDomain): void {
     const d = typeof domain === 'string' ? { DomainName: domain } : domain;
     this.tenant(tenantId).acceptedDomains.push({ DomainType: 'Authoritative', Default: false, MatchSubDomains: false, ...d });
+  }
+
+  /** The tenant's accepted domains, as Get-AcceptedDomain lists them (for test/fakes/attribution.ts). */
+  acceptedDomainsOf(tenantId: string): FakeAcceptedDomain[] {
+    return this.tenant(tenantId).acceptedDomains.map((d) => ({ ...d }));
   }
 
   /** Exchange Administrator role for the app in this tenant (false → 403 on InvokeCommand). */
@@ -974,7 +988,7 @@ export class FakeExchangeOnline {
     const common = { Identity: name, Guid: randomUUID(), WhenCreated: now, WhenChanged: now, OrganizationId: tenant.id };
     if (kind === 'TransportRule') {
       const { Enabled, ...rest } = record;
-      return { Mode: 'Enforce', StopRuleProcessing: false, Priority: 0, ...common, ...rest, State: Enabled === false ? 'Disabled' : 'Enabled' };
+      return { Mode: 'Enforce', SenderAddressLocation: 'Header', StopRuleProcessing: false, Priority: 0, ...common, ...rest, State: Enabled === false ? 'Disabled' : 'Enabled' };
     }
     return { Enabled: true, ...common, ...record };
   }

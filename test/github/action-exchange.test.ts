@@ -32,6 +32,9 @@ describe('bundled action with Exchange Online', () => {
       secret: SECRET,
       federatedSubjects: ['repo:acme/signatures:ref:refs/heads/main'],
     });
+    // The domains of example-config's tenants are accepted there (their certificate names sit under them).
+    for (const d of ['contoso.com', 'contoso.co.uk']) exo.addAcceptedDomain(CONTOSO, d);
+    exo.addAcceptedDomain(FABRIKAM, 'fabrikam.com');
     exo.githubSubject = 'repo:acme/signatures:ref:refs/heads/main';
     box = createSandbox();
     const ca = join(box.dir, 'login-ca.pem');

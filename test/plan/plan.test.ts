@@ -12,8 +12,10 @@ import {
   hasChanges,
   hasErrors,
   planTenants,
+  renderPlan,
   type Plan,
 } from '../../src/plan/index.ts';
+import { ExchangeConnector } from '../../src/exchange/index.ts';
 import { CONTOSO_ID, FABRIKAM_ID, configOf, startHarness, tenant, type Harness } from '../exchange/helpers.ts';
 
 let h: Harness;
@@ -279,4 +281,64 @@ test('a group that Exchange echoes by its name (not the address) still converges
   const other = contoso({ exchange: { senders: { kind: 'memberOf', group: 'marketing@contoso.com' } } });
   const changed = await plan([other]);
   assert.deepEqual(changed.tenants[0]!.changes[0]!.fields, [{ field: 'FromMemberOf', old: ['Signature senders'], new: ['marketing@contoso.com'] }]);
+});
+
+test('a rule made by an earlier sigops (sender in the header, no automatic-mail exception) is updated in place', async () => {
+  await converge([contoso()]);
+  const client = new ExchangeConnector(h.exchange).client(CONTOSO_ID);
+  await client.invoke('Set-TransportRule', { Identity: 'sigops route', SenderAddressLocation: 'Header', ExceptIfHeaderMatchesMessageHeader: null, ExceptIfHeaderMatchesPatterns: null });
+  const p = await plan([contoso()]);
+  const t = p.tenants[0]!;
+  assert.deepEqual(t.changes.map((c) => `${c.action} ${c.kind} ${c.name}`), ['update TransportRule sigops route']);
+  assert.deepEqual(t.changes[0]!.fields.map((f) => [f.field, f.old, f.new]), [
+    ['SenderAddressLocation', 'Header', 'Envelope'],
+    ['ExceptIfHeaderMatchesMessageHeader', null, 'Auto-Submitted'],
+    ['ExceptIfHeaderMatchesPatterns', null, ['^auto-']],
+  ]);
+  await converge([contoso()]);
+  assert.equal(h.fake.object(CONTOSO_ID, 'TransportRule', 'sigops route')!.SenderAddressLocation, 'Envelope');
+  assert.ok(h.fake.writes(CONTOSO_ID).includes('Set-TransportRule sigops route'));
+});
+
+test('a certificate name the tenant has not accepted blocks its changes; a sender domain it has not accepted is a warning', async () => {
+  // contoso.co.uk is not accepted in the fake's contoso: a warning, the changes still go ahead.
+  const warned = contoso({ domains: ['contoso.com', 'contoso.co.uk'] });
+  // A shared relay name: Exchange would not attribute the signed mail coming back to fabrikam.
+  const shared = tenant('fabrikam', FABRIKAM_ID, { exchange: { certificateDomain: 'fabrikam.relay.sigops.example.net' } });
+  const p = await plan([warned, shared]);
+  const c = p.tenants.find((t) => t.slug === 'contoso')!;
+  const f = p.tenants.find((t) => t.slug === 'fabrikam')!;
+  assert.equal(c.changes.length, 3);
+  assert.deepEqual(c.findings?.map((x) => [x.code, x.severity, x.domain]), [['domain-not-accepted', 'warning', 'contoso.co.uk']]);
+  assert.deepEqual(f.changes, []);
+  assert.deepEqual(f.findings?.map((x) => [x.code, x.severity, x.domain]), [['certificate-domain-not-accepted', 'error', 'fabrikam.relay.sigops.example.net']]);
+  assert.ok(hasErrors(p));
+
+  const text = renderPlan(p, 'text');
+  assert.match(text, /contoso \(Contoso Ltd, [^)]*\)\n {2}warning: contoso\.co\.uk \(in domains of tenants\/contoso\.yaml\) is not an accepted domain/);
+  assert.match(text, /fabrikam \(Fabrikam Ltd, [^)]*\)\n {2}error: certificateDomain fabrikam\.relay\.sigops\.example\.net is neither an accepted domain/);
+  assert.match(text, /advice: Add relay\.sigops\.example\.net \(or fabrikam\.relay\.sigops\.example\.net\) as an accepted domain/);
+  assert.match(text, /1 tenant could not be planned/);
+  const md = renderPlan(p, 'markdown');
+  assert.match(md, /\| `fabrikam` Fabrikam Ltd \| `[^`]+` \| ❌ certificate-domain-not-accepted \|/);
+  assert.match(md, /\| `contoso` Contoso Ltd \| `[^`]+` \| 3 to create ⚠️ \|/);
+  const json = JSON.parse(renderPlan(p, 'json')) as Plan;
+  assert.equal(json.tenants.find((t) => t.slug === 'fabrikam')!.findings![0]!.advice.length > 0, true);
+
+  const report = await applyPlan(p, { config: configOf(root, [warned, shared]), exchange: h.exchange });
+  const blocked = report.tenants.find((t) => t.slug === 'fabrikam')!;
+  assert.equal(blocked.outcome, 'failed');
+  assert.equal(blocked.error?.code, 'certificate-domain-not-accepted');
+  assert.deepEqual(h.fake.writes(FABRIKAM_ID), []);
+  assert.equal(report.tenants.find((t) => t.slug === 'contoso')!.outcome, 'converged');
+});
+
+test('a host name directly under an accepted domain is the tenant\'s certificate name; two labels below is not', async () => {
+  const direct = await plan([contoso({ exchange: { certificateDomain: 'relay.contoso.com' } })]);
+  assert.equal(direct.tenants[0]!.findings, undefined);
+  const deep = await plan([contoso({ exchange: { certificateDomain: 'a.relay.contoso.com' } })]);
+  assert.equal(deep.tenants[0]!.findings?.[0]?.code, 'certificate-domain-not-accepted');
+  h.fake.addAcceptedDomain(CONTOSO_ID, 'relay.contoso.com');
+  const accepted = await plan([contoso({ exchange: { certificateDomain: 'a.relay.contoso.com' } })]);
+  assert.equal(accepted.tenants[0]!.findings, undefined);
 });

@@ -85,7 +85,7 @@ describe('GitSync (--repo)', () => {
         await writeFile(join(work, 'tenants', 'northwind.yaml'), fabrikam
           .replace(/^id: .*$/m, 'id: 5d6e7f80-1a2b-4c3d-8e9f-a0b1c2d3e4f5')
           .replace(/^domains: .*$/m, 'domains: [northwind.example]')
-          .replace(/certificateDomain: .*/, 'certificateDomain: northwind.relay.sigops.example.net'));
+          .replace(/certificateDomain: .*/, 'certificateDomain: relay.northwind.example'));
         await w.add('.').then(() => w.commit('northwind'));
         await w.push('origin', 'main');
         await until(() => store.current?.policy.tenants.length === 3, 'the pulled commit to load');

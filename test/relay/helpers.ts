@@ -3,7 +3,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import nodemailer from 'nodemailer';
-import { tenantOwnsSender, type Tenant } from '../../src/model/index.ts';
+import { owningDomain, type Tenant } from '../../src/model/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import type { Policy, TenantPolicy } from '../../src/policy/types.ts';
 import { AllowList } from '../../src/relay/allowlist.ts';
@@ -51,7 +51,11 @@ export function makePolicy(tenants: Tenant[], label = 'SIG-1'): Policy {
     tenants: tps,
     tenantById: (id) => tps.find((tp) => tp.tenant.id === id.trim().toLowerCase()),
     tenantForDomain: (d) => tps.find((tp) => tp.tenant.domains.includes(d.toLowerCase())),
-    tenantForSender: (a) => tps.find((tp) => tenantOwnsSender(tp.tenant, a)),
+    // The nearest tenant domain wins, as in the real Policy (src/policy/index.ts).
+    tenantForSender: (a) => {
+      const owners = tps.map((tp) => ({ tp, d: owningDomain(tp.tenant.domains, a) })).filter((o) => o.d !== undefined);
+      return owners.sort((x, y) => y.d!.length - x.d!.length)[0]?.tp;
+    },
   };
 }
 

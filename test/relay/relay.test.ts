@@ -69,7 +69,17 @@ describe('relay: identity (fail closed)', () => {
     refused(message({ tenantIds: ['11111111-2222-3333-4444-555555555555'] }), env(), /tenant 11111111-2222-3333-4444-555555555555 is not registered/));
   it('refuses a sender domain of another tenant', () => refused(message({ from: 'eve@fabrikam.com' }), env('eve@fabrikam.com'), /sender domain fabrikam\.com does not belong to tenant contoso/));
   it('refuses a sender domain nobody registered', () => refused(message(), env('mallory@evil.example'), /sender domain evil\.example/));
-  it('refuses a subdomain of a tenant domain', () => refused(message(), env('a@mail.contoso.com')));
+  it('refuses a look-alike of a tenant domain', async () => {
+    await refused(message(), env('a@mailcontoso.com'), /sender domain mailcontoso\.com does not belong to tenant contoso/);
+    await refused(message(), env('a@contoso.com.evil.example'), /sender domain contoso\.com\.evil\.example/);
+  });
+  it('relays a sender of a subdomain of a tenant domain (Exchange may route it; Microsoft 365 keeps it in the tenant)', async () => {
+    const n = hop.messages.length;
+    const res = await send(r.port, env('a@mail.contoso.com'), message({ from: 'a@mail.contoso.com' }));
+    assert.equal(res.ok, true, res.response);
+    assert.equal(hop.messages.length, n + 1);
+    assert.equal(hop.messages.at(-1)!.from, 'a@mail.contoso.com');
+  });
 
   it('refuses MAIL FROM before STARTTLS with 530 5.7.0', async () => {
     const started = hop.dataStarted;

@@ -1,4 +1,5 @@
 // `senders:` — the rule applies to these sender addresses only (envelope sender).
+import { tenantOwnsSender } from '../../model/index.ts';
 import type { Condition } from './types.ts';
 import { itemAt, lowerCaseList } from './values.ts';
 
@@ -12,9 +13,8 @@ export const senders: Condition<SendersSpec> = {
   cost: 2,
   read: lowerCaseList,
   check(spec, c) {
-    const domains = new Set(c.tenant.domains);
     spec.forEach((s, j) => {
-      if (ADDRESS.test(s) && !domains.has(s.slice(s.lastIndexOf('@') + 1))) {
+      if (ADDRESS.test(s) && !tenantOwnsSender(c.tenant, s)) {
         c.error(itemAt(c, 'senders', j), 'sender-outside-domains',
           `sender ${s} is not in this tenant's domains (${c.tenant.domains.join(', ')}), so the rule could never match it; fix the address or add the domain`);
       }
