@@ -10,6 +10,7 @@ import { registerApply } from './commands/apply.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerDirectory } from './commands/directory.ts';
 import { registerUsage } from './commands/usage.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { reportError } from './report.ts';
 
 const program = new Command();
@@ -26,6 +27,7 @@ for (const register of [
   registerRelay,
   registerPlan,
   registerApply,
+  registerDoctor,
   registerLogin,
   registerDirectory,
   registerUsage,

@@ -25,6 +25,7 @@ import { ActionInputError } from '../../src/github/env.ts';
 import { GitHubApiError } from '../../src/github/client.ts';
 import { TemplateCompileError } from '../../src/signature/template.ts';
 import { NoTenantError } from '../../src/mime/chooser.ts';
+import { DoctorOptionError } from '../../src/doctor/errors.ts';
 
 const api = { status: 500, cmdlet: 'Get-TransportRule', message: 'boom' };
 
@@ -53,6 +54,7 @@ const EXAMPLES: Record<string, () => SigopsError> = {
   GraphPermissionError: () => new GraphPermissionError({ status: 403, code: 'Authorization_RequestDenied', message: 'denied', url: 'https://graph.example/v1.0/users' }),
   NoTenantError: () => new NoTenantError('bob@elsewhere.example', 'elsewhere.example', ['contoso.com']),
   DirectorySyncError: () => new DirectorySyncError('not-graph', 'tenant contoso reads its directory from a file'),
+  DoctorOptionError: () => new DoctorOptionError('--connect-to x is not HOST:PORT:ADDRESS:PORT', 'Write it as curl does.'),
 };
 
 

@@ -69,6 +69,12 @@ export interface FakeApp {
   readonly federatedSubjects?: readonly string[];
   /** Whether device-code (public client) sign-in is allowed. */
   readonly publicClient?: boolean;
+  /**
+   * Application permissions of Office 365 Exchange Online consented for the app: app-only
+   * Exchange tokens carry them in the `roles` claim, and carry no `roles` claim when empty.
+   * Default ['Exchange.ManageAsApp'].
+   */
+  readonly exchangeRoles?: readonly string[];
 }
 
 export interface ThrottleOptions {
@@ -580,8 +586,28 @@ export class FakeExchangeOnline {
     send(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: this.issueToken(tenantId, clientId, undefined, resource) });
   }
 
+  /**
+   * A bearer token shaped like Entra's (a JWT whose claims can be read; its signature is random,
+   * as the fake looks tokens up rather than verifying them). App-only Exchange tokens carry the
+   * app's application permissions in `roles`, delegated ones the scope in `scp`, as Entra's do.
+   */
   private issueToken(tenantId: string, clientId: string, upn?: string, scope: string = EXCHANGE_SCOPE): string {
-    const token = `fake.${randomBytes(24).toString('base64url')}`;
+    const now = Math.floor(Date.now() / 1000);
+    const roles = upn || scope !== EXCHANGE_SCOPE ? [] : (this.apps.get(clientId)?.exchangeRoles ?? ['Exchange.ManageAsApp']);
+    const claims = {
+      aud: scope.replace(/\/\.default$/, ''),
+      iss: `https://sts.windows.net/${tenantId}/`,
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
+      appid: clientId,
+      tid: tenantId,
+      oid: randomUUID(),
+      ver: '1.0',
+      ...(upn ? { upn, scp: 'Exchange.Manage' } : { idtyp: 'app' }),
+      ...(roles.length > 0 ? { roles: [...roles] } : {}),
+    };
+    const token = [b64url(JSON.stringify({ typ: 'JWT', alg: 'RS256' })), b64url(JSON.stringify(claims)), randomBytes(32).toString('base64url')].join('.');
     this.tokens.set(token, { tenantId, clientId, expires: Date.now() + 3_600_000, scope, ...(upn ? { upn } : {}) });
     return token;
   }
