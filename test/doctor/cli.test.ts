@@ -40,8 +40,8 @@ before(async () => {
   certs = join(dir, 'client-certs');
   mkdirSync(certs);
   // contoso: everything in place. fabrikam: no Exchange role, no client certificate.
-  for (const d of ['contoso.com', 'contoso.co.uk', 'contoso.relay.sigops.example.net']) h.fake.addAcceptedDomain(CONTOSO_ID, d);
-  writeClientCert('contoso.relay.sigops.example.net');
+  for (const d of ['contoso.com', 'contoso.co.uk']) h.fake.addAcceptedDomain(CONTOSO_ID, d);
+  writeClientCert('relay.contoso.com');
   h.fake.setExchangeRole(FABRIKAM_ID, false);
 });
 after(async () => {
@@ -82,7 +82,7 @@ test('a tenant without an Exchange role and without a client certificate: exit 1
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /^ {2}ERROR exchange role +Exchange Online answered 403 to Get-AcceptedDomain, Get-OutboundConnector, Get-InboundConnector, Get-TransportRule: the app has no Exchange role in this tenant$/m);
   assert.match(r.stdout, /fix: The app has no Exchange role: assign the Exchange Administrator role to the app's service principal in this tenant\./);
-  assert.match(r.stdout, /^ {2}ERROR client certificate +no client certificate for fabrikam\.relay\.sigops\.example\.net: neither/m);
+  assert.match(r.stdout, /^ {2}ERROR client certificate +no client certificate for relay\.fabrikam\.com: neither/m);
   assert.match(r.stdout, /Doctor: 2 errors, 0 warnings in 1 of 2 tenants\./);
   assert.deepEqual(h.fake.writes(), []);
 });
@@ -111,11 +111,11 @@ test('a smart host without STARTTLS', async () => {
 });
 
 test('warnings only: exit 1, or 0 with --warnings-ok; --format json for tools', async () => {
-  writeClientCert('contoso.relay.sigops.example.net', { days: 12 });
+  writeClientCert('relay.contoso.com', { days: 12 });
   try {
     const r = await doctor(['--tenant', 'contoso']);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /WARN {2}client certificate +the client certificate for contoso\.relay\.sigops\.example\.net expires in 1[12] days/);
+    assert.match(r.stdout, /WARN {2}client certificate +the client certificate for relay\.contoso\.com expires in 1[12] days/);
     assert.match(r.stdout, /Doctor: 0 errors, 1 warning in 1 of 1 tenant\./);
     const ok = await doctor(['--tenant', 'contoso', '--warnings-ok']);
     assert.equal(ok.code, 0);
@@ -127,7 +127,7 @@ test('warnings only: exit 1, or 0 with --warnings-ok; --format json for tools', 
       [['contoso', 'client-certificate', 'warning', 'certificate-expiring']],
     );
   } finally {
-    writeClientCert('contoso.relay.sigops.example.net');
+    writeClientCert('relay.contoso.com');
   }
 });
 

@@ -21,10 +21,10 @@ before(async () => {
   ca = TestCa.create();
   smtp = await startSmtpServer({ certificate: ca.issue(HOST) });
   certs = mkdtempSync(join(tmpdir(), 'sigops-doctor-certs-'));
-  const c = ca.issue('contoso.relay.sigops.example.net');
-  writeFileSync(join(certs, 'contoso.relay.sigops.example.net.crt'), c.cert);
-  writeFileSync(join(certs, 'contoso.relay.sigops.example.net.key'), c.key);
-  for (const d of ['contoso.com', 'contoso.relay.sigops.example.net']) h.fake.addAcceptedDomain(CONTOSO_ID, d);
+  const c = ca.issue('relay.contoso.com');
+  writeFileSync(join(certs, 'relay.contoso.com.crt'), c.cert);
+  writeFileSync(join(certs, 'relay.contoso.com.key'), c.key);
+  for (const d of ['contoso.com']) h.fake.addAcceptedDomain(CONTOSO_ID, d);
   h.fake.addAcceptedDomain(FABRIKAM_ID, 'fabrikam.com');
 });
 after(async () => {
@@ -34,7 +34,11 @@ after(async () => {
   rmSync(certs, { recursive: true, force: true });
 });
 
-const config = () => configOf('/nowhere', [tenant('contoso', CONTOSO_ID), tenant('fabrikam', FABRIKAM_ID)]);
+// fabrikam's certificate name is under no domain it has accepted (validation would refuse it too).
+const config = () => configOf('/nowhere', [
+  tenant('contoso', CONTOSO_ID),
+  tenant('fabrikam', FABRIKAM_ID, { exchange: { certificateDomain: 'relay.fabrikam.net' } }),
+]);
 const options = () => ({
   config: config(),
   exchange: h.exchange,
@@ -65,7 +69,7 @@ test('text: grouped per tenant, each finding with its fix, a summary line; JSON:
   const text = renderDoctorReport(report, 'text');
   assert.match(text, /^contoso \(Contoso Ltd, 7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10\)\n {2}ok {4}app permission {6}the app-only token carries/m);
   assert.match(text, /\n {2}skip {2}smart host DNS {6}not looked up: --connect-to sends the probe to 127\.0\.0\.1:\d+\n/);
-  assert.match(text, /\n {2}ERROR client certificate {2}no client certificate for fabrikam\.relay\.sigops\.example\.net: neither .* exists.*\n {28}fix: Get a certificate for fabrikam/);
+  assert.match(text, /\n {2}ERROR client certificate {2}no client certificate for relay\.fabrikam\.net: neither .* exists.*\n {28}fix: Get a certificate for relay\.fabrikam\.net/);
   assert.match(text, /\nDoctor: 2 errors, 0 warnings in 1 of 2 tenants\.\n$/);
 
   const json = JSON.parse(renderDoctorReport(report, 'json')) as { version: number; errors: number; warnings: number; findings: { tenant: string; check: string; severity: string; message: string; advice: string }[]; tenants: unknown[] };
@@ -81,7 +85,7 @@ test('without --client-cert-dir the client certificate check is skipped, saying 
   const report = await runDoctor({ ...rest, tenant: 'contoso' });
   const check = report.tenants[0]!.checks.find((c) => c.check === 'client-certificate')!;
   assert.equal(check.status, 'skipped');
-  assert.match(check.summary, /--client-cert-dir DIR to check contoso\.relay\.sigops\.example\.net\.crt\/\.key/);
+  assert.match(check.summary, /--client-cert-dir DIR to check relay\.contoso\.com\.crt\/\.key/);
   assert.equal(summaryLine(report), 'Doctor: nothing to fix in 1 tenant.');
 });
 

@@ -89,9 +89,10 @@ test('no Exchange role: every cmdlet answers 403, one finding with the role to a
 test('domains and certificateDomain Exchange does not accept', async () => {
   const t = freshTenant();
   h.fake.addAcceptedDomain(t.id, 'contoso.com');
-  const out = await run({ ...t, domains: ['contoso.com', 'contoso.co.uk'] });
+  // relay.contoso.net: a name under no accepted domain (validation would refuse it too).
+  const out = await run({ ...t, domains: ['contoso.com', 'contoso.co.uk'], exchange: { ...t.exchange, certificateDomain: 'relay.contoso.net' } });
   assert.deepEqual(codes(out.acceptedDomains.problems), ['warning:domain-not-accepted', 'error:certificate-domain-not-accepted']);
-  assert.match(out.acceptedDomains.problems[1]!.message, /certificateDomain contoso\.relay\.sigops\.example\.net is not an accepted domain/);
+  assert.match(out.acceptedDomains.problems[1]!.message, /certificateDomain relay\.contoso\.net is neither an accepted domain of the tenant/);
 });
 
 test('token failures become the permission finding, with the AADSTS code and advice; the rest is skipped', async () => {
