@@ -2,7 +2,7 @@
 // model. A file that fails its schema is still built, as far as it goes, so that the
 // cross-file checks can report its other problems in the same run; it never reaches a ConfigRepo.
 import { join } from 'node:path';
-import type { DirectorySource, HostPort, Rule, SenderScope, Tenant } from '../model/index.ts';
+import { TENANT_CLOUDS, type DirectorySource, type HostPort, type Rule, type SenderScope, type Tenant } from '../model/index.ts';
 import type { ConditionRegistry } from '../policy/conditions/index.ts';
 import { mapping, text, textList } from '../policy/conditions/values.ts';
 import { TOP, type Diagnostics } from './diagnostics.ts';
@@ -84,6 +84,8 @@ export function tenantFromData(slug: string, y: YamlFile, valid: boolean, condit
     name: text(d.name) ?? slug,
     domains: (textList(d.domains) ?? []).map((x) => x.toLowerCase()),
     enabled: d.enabled !== false,
+    // Any other value is a schema error: read as global for the cross-file checks.
+    cloud: TENANT_CLOUDS.find((c) => c === d.cloud) ?? 'global',
     exchange: {
       smartHost: (text(ex.smartHost) ?? '').toLowerCase(),
       certificateDomain: (text(ex.certificateDomain) ?? '').toLowerCase(),

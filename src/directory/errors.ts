@@ -1,7 +1,7 @@
 // Errors of `sigops directory sync`: Graph's error answers (or Graph out of reach), a missing
 // Graph permission, and refusals before Graph is asked at all.
 import { isBusyStatus } from '../entra/index.ts';
-import { SigopsError } from '../errors/index.ts';
+import { SigopsError, type RequestReference } from '../errors/index.ts';
 
 export const GRAPH_PERMISSION_ADVICE =
   'The app registration (SIGOPS_CLIENT_ID) needs the Microsoft Graph application permissions User.Read.All and ' +
@@ -13,8 +13,8 @@ export class GraphError extends SigopsError {
   readonly status: number; // 0: no answer
   readonly url: string;
   /** `code`: Graph's error code (e.g. Authorization_RequestDenied), else the HTTP status, or 'network' / 'nextLink'. */
-  constructor(fields: { status: number; code: string; message: string; url: string; advice?: string }) {
-    super(fields.message, { code: fields.code, advice: fields.advice ?? adviceFor(fields.status) });
+  constructor(fields: { status: number; code: string; message: string; url: string; advice?: string; request?: RequestReference }) {
+    super(fields.message, { code: fields.code, advice: fields.advice ?? adviceFor(fields.status), ...(fields.request ? { request: fields.request } : {}) });
     this.status = fields.status;
     this.url = fields.url;
   }

@@ -264,6 +264,7 @@ export async function syncGraphSnapshot(options: SyncOptions): Promise<SyncResul
   const client = new GraphClient({
     tenantId: tenant.id,
     tokens: options.tokens,
+    ...(tenant.cloud ? { cloud: tenant.cloud } : {}),
     ...(options.graphUrl ? { graphUrl: options.graphUrl } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -59,7 +59,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
   const check = async (tenant: Tenant): Promise<TenantReport> => {
     const [exchange, host, clientCert] = await Promise.all([
-      checkExchangeAccess(tenant, () => connector.tokenProvider(), () => connector.client(tenant.id)),
+      checkExchangeAccess(tenant, () => connector.tokenProvider(tenant.cloud), () => connector.client(tenant.id, tenant.cloud)),
       smartHost(tenant.exchange.smartHost),
       options.clientCertDir !== undefined
         ? checkClientCertificate({

@@ -182,6 +182,8 @@ export function createTokenProvider(options: AuthOptions): TokenProvider {
 
 export interface DeviceCodeLoginOptions {
   readonly loginUrl?: string;
+  /** The Exchange Online scope of the tenant's cloud (default the worldwide one's). */
+  readonly scope?: string;
   readonly clientId: string;
   readonly tenantId: string;
   readonly ca?: string;
@@ -200,7 +202,7 @@ export async function loginWithDeviceCode(options: DeviceCodeLoginOptions): Prom
   });
   try {
     const result = await app.acquireTokenByDeviceCode({
-      scopes: [EXCHANGE_SCOPE],
+      scopes: [options.scope ?? EXCHANGE_SCOPE],
       deviceCodeCallback: (response) => options.onCode(response.message),
     });
     if (!result?.accessToken) throw new AuthenticationError(options.tenantId, 'the sign-in returned no token');

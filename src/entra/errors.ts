@@ -37,6 +37,11 @@ function adviceForAadsts(code: string | undefined, message: string): string {
     return 'No matching federated credential: add one for this repository and branch/pull_request (subject repo:OWNER/REPO:…).';
   if (/AADSTS90002|AADSTS90023/.test(text))
     return 'The tenant id is wrong or the tenant does not exist: check `id:` in the tenant file.';
+  if (/AADSTS500011/.test(text))
+    return (
+      "This tenant's Entra ID does not know the service asked for: check `cloud:` in the tenant file (GCC High and DoD tenants " +
+      'sign in at login.microsoftonline.us for outlook.office365.us or outlook-dod.office365.us), and that the app is consented in this tenant.'
+    );
   if (/AADSTS65001|AADSTS7000112/.test(text))
     return 'Admin consent is missing: an administrator of the tenant must grant consent to the app (Exchange.ManageAsApp).';
   return 'Check SIGOPS_CLIENT_ID and the credential, and that the app is consented in this tenant (docs/exchange.md).';

@@ -1,12 +1,17 @@
 // Microsoft Entra: app-only authentication and the HTTP plumbing every Microsoft cloud client of
 // sigops (Exchange Online, Microsoft Graph) shares, plus where those services live.
 export {
+  CLOUDS,
+  CLOUD_NAMES,
+  DEFAULT_CLOUD,
   DEFAULT_EXCHANGE_URL,
   DEFAULT_GRAPH_URL,
   DEFAULT_LOGIN_URL,
   EXCHANGE_SCOPE,
   GRAPH_SCOPE,
   PUBLIC_CLOUD,
+  cloudEndpoints,
+  type CloudName,
   type MicrosoftCloud,
 } from './cloud.ts';
 export { AuthenticationError, CredentialsError } from './errors.ts';
@@ -23,8 +28,10 @@ export {
   type TokenProvider,
 } from './auth.ts';
 export {
+  DEFAULT_MAX_PAGES,
   DEFAULT_RETRY,
   ServiceConnection,
+  formatPagingProblem,
   isBusyStatus,
   parseRetryAfter,
   readJsonBody,
@@ -32,7 +39,10 @@ export {
   retryDelay,
   type ErrorAnswer,
   type JsonObject,
+  type RequestIds,
+  type ResponseBody,
   type RetryPolicy,
+  type ServicePage,
   type ServiceCall,
   type ServiceConnectionOptions,
   type ServiceErrors,

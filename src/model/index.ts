@@ -58,6 +58,14 @@ export interface TenantExchange {
   readonly internal: boolean;
 }
 
+/**
+ * The Microsoft cloud a tenant lives in (`cloud:` in its tenant file): where sigops signs in and
+ * which Exchange Online and Graph it calls. `gcc` (GCC moderate) uses the worldwide endpoints;
+ * the endpoints of each are in src/entra/cloud.ts.
+ */
+export const TENANT_CLOUDS = ['global', 'gcc', 'gcc-high', 'dod', 'china'] as const;
+export type TenantCloud = (typeof TENANT_CLOUDS)[number];
+
 export type DirectorySource =
   | { readonly source: 'file'; readonly file: string }
   | { readonly source: 'graph'; readonly snapshot: string };
@@ -68,6 +76,8 @@ export interface Tenant {
   readonly name: string;
   readonly domains: readonly string[]; // lower-case
   readonly enabled: boolean;
+  /** Absent: `global`, the worldwide cloud (the loader always sets it). */
+  readonly cloud?: TenantCloud;
   readonly exchange: TenantExchange;
   readonly directory: DirectorySource;
   readonly rules: readonly Rule[];

@@ -1,6 +1,7 @@
 // Applying a plan: refuse it when stale or unsafe, run its changes tenant by tenant in
 // dependency order, then plan again (tolerating replication lag) and expect nothing left.
 import {
+  ConnectorInUseError,
   ObjectNotFoundError,
   createObject,
   removeObject,
@@ -9,6 +10,7 @@ import {
   type DesiredObject,
   type ExchangeClient,
   type ExchangeValue,
+  type Warnings,
 } from '../exchange/index.ts';
 import { describeError } from '../errors/index.ts';
 import type { Sleep } from '../entra/index.ts';
@@ -67,7 +69,9 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const steps = new Map<string, AppliedStep[]>();
   const runnable = plan.tenants.filter((t) => !t.error && t.conflicts.length === 0 && blockingFindings(t).length === 0 && t.changes.length > 0);
-  const results = await mapLimit(runnable, concurrency, (tenant) => applyTenant(connector.client(tenant.tenantId), tenant, sleep, settle));
+  const results = await mapLimit(runnable, concurrency, (tenant) =>
+    applyTenant(connector.client(tenant.tenantId, tenant.cloud), tenant, sleep, settle),
+  );
   runnable.forEach((t, i) => steps.set(t.slug, results[i]!));
 
   // Converged means a fresh plan shows nothing left; reads may lag behind the writes just made.
@@ -134,8 +138,8 @@ async function applyTenant(client: ExchangeClient, tenant: TenantPlan, sleep: Sl
       continue;
     }
     try {
-      await runChange(client, change, sleep, settle);
-      out.push({ change, outcome: 'done' });
+      const warnings = await runChange(client, change, sleep, settle);
+      out.push({ change, outcome: 'done', ...(warnings.length > 0 ? { warnings: [...warnings] } : {}) });
     } catch (err) {
       failed = true;
       out.push({ change, outcome: 'failed', error: describeError(err) });
@@ -144,34 +148,56 @@ async function applyTenant(client: ExchangeClient, tenant: TenantPlan, sleep: Sl
   return out;
 }
 
-async function runChange(client: ExchangeClient, change: Change, sleep: Sleep, settle: SettleOptions): Promise<void> {
+/**
+ * Runs `write` again, with back-off, while it fails with an error that only means "Exchange has
+ * not replicated the previous step yet"; bounded by the settle attempts, then the error stands.
+ */
+async function whileReplicating<T>(
+  write: () => Promise<T>,
+  lagging: (err: unknown) => boolean,
+  sleep: Sleep,
+  settle: SettleOptions,
+): Promise<T> {
+  let delay = settle.delayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!lagging(err) || attempt >= settle.attempts) throw err;
+      await sleep(delay);
+      delay = Math.min(settle.maxDelayMs, delay * 2);
+    }
+  }
+}
+
+/** Makes one change; returns the warnings Exchange wrote. */
+async function runChange(client: ExchangeClient, change: Change, sleep: Sleep, settle: SettleOptions): Promise<Warnings> {
   const values = (): Record<string, ExchangeValue> => Object.fromEntries(change.fields.map((f) => [f.field, f.new]));
   switch (change.action) {
     case 'create': {
       const { Enabled, ...params } = values();
       if (change.kind !== 'TransportRule') {
         // Connectors take -Enabled as one of their own parameters.
-        await createObject(client, { kind: change.kind, name: change.name, params: values() });
-        return;
+        return createObject(client, { kind: change.kind, name: change.name, params: values() });
       }
       const desired: DesiredObject = { kind: change.kind, name: change.name, params, enabled: Enabled !== false };
       // The rule names the outbound connector created a moment ago, which Exchange may not
       // have replicated yet: "couldn't be found" is retried for a while.
-      let delay = settle.delayMs;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await createObject(client, desired);
-          return;
-        } catch (err) {
-          if (!(err instanceof ObjectNotFoundError) || attempt >= settle.attempts) throw err;
-          await sleep(delay);
-          delay = Math.min(settle.maxDelayMs, delay * 2);
-        }
-      }
+      return whileReplicating(() => createObject(client, desired), (err) => err instanceof ObjectNotFoundError, sleep, settle);
     }
     case 'update':
       return updateObject(client, change.kind, change.name, values());
     case 'remove':
+      if (change.kind === 'OutboundConnector') {
+        // Removed right after the rule that routes to it: until the rule's removal has
+        // replicated, Exchange still finds the connector in use.
+        return whileReplicating(
+          () => removeObject(client, change.kind, change.name),
+          (err) => err instanceof ConnectorInUseError,
+          sleep,
+          settle,
+        );
+      }
       return removeObject(client, change.kind, change.name);
     case 'enable':
     case 'disable':

@@ -14,11 +14,17 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * Covers what apply would do and the live state it starts from. Left out: the notices (advice
- * to the reader) and the commit that deleted a pending-prune tenant, which a squash merge of
- * the reviewed pull request rewrites although nothing about the tenant changed.
+ * to the reader), the commit that deleted a pending-prune tenant, which a squash merge of
+ * the reviewed pull request rewrites although nothing about the tenant changed, and the request
+ * ids of a tenant's error (they name the call that failed, which is new on every run).
  */
 export function planChecksum(plan: Omit<Plan, 'checksum'> | Plan): string {
-  const { checksum: _ignored, notices: _notices, pendingPrune, ...rest } = plan as Plan;
+  const { checksum: _ignored, notices: _notices, pendingPrune, tenants, ...rest } = plan as Plan;
   const prune = pendingPrune.map(({ deletedIn: _commit, ...tenant }) => tenant);
-  return createHash('sha256').update(canonicalJson({ ...rest, pendingPrune: prune })).digest('hex');
+  const withoutIds = tenants.map((t) => {
+    if (!t.error?.request) return t;
+    const { request: _ids, ...error } = t.error;
+    return { ...t, error };
+  });
+  return createHash('sha256').update(canonicalJson({ ...rest, tenants: withoutIds, pendingPrune: prune })).digest('hex');
 }

@@ -2,7 +2,7 @@
 // history (the file's content just before the deleting commit), so `apply --prune` can offboard them.
 import { parse } from 'yaml';
 import { simpleGit } from 'simple-git';
-import type { Tenant } from '../model/index.ts';
+import { TENANT_CLOUDS, type Tenant } from '../model/index.ts';
 import type { RemovedTenant } from './types.ts';
 
 export interface HistoryResult {
@@ -57,7 +57,8 @@ export async function findRemovedTenants(root: string, present: readonly Tenant[
         continue;
       }
       if (presentIds.has(id)) continue; // moved to another file: still managed there
-      removed.push({ slug, tenantId: id, name: typeof doc?.name === 'string' ? doc.name : slug, deletedIn: commit });
+      const cloud = TENANT_CLOUDS.find((c) => c !== 'global' && c === doc?.cloud);
+      removed.push({ slug, tenantId: id, name: typeof doc?.name === 'string' ? doc.name : slug, ...(cloud ? { cloud } : {}), deletedIn: commit });
     }
   }
   return { removed: removed.sort((a, b) => (a.slug < b.slug ? -1 : 1)), notices };

@@ -12,7 +12,7 @@ import {
   isRuleEnabled,
   listAcceptedDomains,
   listObjects,
-  recipientNames,
+  recipientIdentity,
   liveFields,
   markerField,
   valuesEqual,
@@ -68,7 +68,7 @@ export async function planTenants(options: PlanOptions): Promise<Plan> {
     if (present.length === 0 && removed.length === 0) throw new UnknownTenantError(options.tenant);
   }
   // Fail early (not once per tenant) when the environment holds no credentials.
-  if (present.length > 0 || (options.prune && removed.length > 0)) connector.tokenProvider();
+  if (present.length > 0 || (options.prune && removed.length > 0)) connector.tokenProvider(present[0]?.cloud ?? removed[0]?.cloud);
 
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const sorted = [...present].sort((a, b) => (a.slug < b.slug ? -1 : 1));
@@ -155,10 +155,18 @@ function strayConflicts(strays: readonly LiveObject[]): Conflict[] {
 }
 
 export async function planPresentTenant(connector: ExchangeConnector, tenant: Tenant): Promise<TenantPlan> {
-  const base = { slug: tenant.slug, tenantId: tenant.id, tenantName: tenant.name, status: 'present' as const, enabled: tenant.enabled };
+  const base = {
+    slug: tenant.slug,
+    tenantId: tenant.id,
+    tenantName: tenant.name,
+    status: 'present' as const,
+    enabled: tenant.enabled,
+    // Recorded only for a sovereign cloud: plans of worldwide tenants stay as they were.
+    ...(tenant.cloud && tenant.cloud !== 'global' ? { cloud: tenant.cloud } : {}),
+  };
   let live: LiveState;
   let accepted: AcceptedDomain[];
-  const client = connector.client(tenant.id);
+  const client = connector.client(tenant.id, tenant.cloud);
   try {
     live = await readLive(client);
     accepted = await listAcceptedDomains(client);
@@ -178,7 +186,7 @@ export async function planPresentTenant(connector: ExchangeConnector, tenant: Te
   const desired = desiredObjects(tenant);
   let ours: ReadonlyMap<ObjectKind, LiveObject> = live.ours;
   try {
-    ours = await resolveGroupNames(client, desired, live.ours);
+    ours = await resolveGroupIdentities(client, desired, live.ours);
   } catch (err) {
     return { ...base, changes: [], live: liveList, conflicts: [], ...findings, error: describeError(err) };
   }
@@ -188,12 +196,14 @@ export async function planPresentTenant(connector: ExchangeConnector, tenant: Te
 
 
 /**
- * Exchange shows the groups of a rule condition (FromMemberOf) by their name, not by the address
- * the config gives. A live value that is not an address is looked up (Get-Recipient of the
- * desired group) and, when it names that group, read as its address, so a converged rule
- * plans nothing.
+ * The groups of a rule condition (FromMemberOf) compare by identity, not by the text: Exchange
+ * shows a group by its name or primary address, while the config may give any of its addresses
+ * (a secondary proxy address too). Both sides are looked up with Get-Recipient; when they are
+ * the same groups, the live value is read as the configured one, so a converged rule plans
+ * nothing instead of drifting forever. A group that cannot be resolved keeps its text (the plan
+ * then shows the difference and Exchange's answer to the change says what is wrong).
  */
-async function resolveGroupNames(
+async function resolveGroupIdentities(
   client: ExchangeClient,
   desired: readonly DesiredObject[],
   ours: ReadonlyMap<ObjectKind, LiveObject>,
@@ -201,15 +211,24 @@ async function resolveGroupNames(
   const rule = ours.get('TransportRule');
   const live = rule?.fields.FromMemberOf;
   const want = desired.find((d) => d.kind === 'TransportRule')?.params.FromMemberOf;
-  if (!rule || live === null || live === undefined || typeof live !== 'object' || !want || typeof want !== 'object') return ours;
-  if (live.every((v) => v.includes('@'))) return ours;
-  const aliases = new Map<string, string>(); // any name of a desired group (lower-case) → its address
-  for (const address of want) {
-    for (const name of (await recipientNames(client, address)) ?? []) aliases.set(name.toLowerCase(), address);
-  }
-  const mapped = live.map((v) => (v.includes('@') ? v : (aliases.get(v.toLowerCase()) ?? v)));
+  if (!rule || !Array.isArray(live) || live.length === 0 || !Array.isArray(want) || want.length === 0) return ours;
+  // The same text needs no look-up.
+  if (valuesEqual('TransportRule', 'FromMemberOf', want, live)) return ours;
+  const identities = new Map<string, string | undefined>(); // one look-up per distinct text
+  const identify = async (value: string): Promise<string | undefined> => {
+    const key = value.toLowerCase();
+    if (!identities.has(key)) identities.set(key, await recipientIdentity(client, value));
+    return identities.get(key);
+  };
+  const wanted = await Promise.all((want as readonly string[]).map(identify));
+  const have = await Promise.all((live as readonly string[]).map(identify));
+  const same = (ids: readonly (string | undefined)[]): Set<string> => new Set(ids.filter((i): i is string => i !== undefined));
+  const unresolved = [...wanted, ...have].some((i) => i === undefined);
+  const a = same(wanted);
+  const b = same(have);
+  if (unresolved || a.size !== b.size || [...a].some((i) => !b.has(i))) return ours;
   const out = new Map(ours);
-  out.set('TransportRule', { ...rule, fields: { ...rule.fields, FromMemberOf: mapped } });
+  out.set('TransportRule', { ...rule, fields: { ...rule.fields, FromMemberOf: [...(want as readonly string[])] } });
   return out;
 }
 
@@ -251,10 +270,17 @@ export function diffTenant(desired: readonly DesiredObject[], live: ReadonlyMap<
 }
 
 async function planRemovedTenant(connector: ExchangeConnector, gone: RemovedTenant): Promise<TenantPlan> {
-  const base = { slug: gone.slug, tenantId: gone.tenantId, tenantName: gone.name, status: 'removed' as const, enabled: false };
+  const base = {
+    slug: gone.slug,
+    tenantId: gone.tenantId,
+    tenantName: gone.name,
+    status: 'removed' as const,
+    enabled: false,
+    ...(gone.cloud ? { cloud: gone.cloud } : {}),
+  };
   let live: LiveState;
   try {
-    live = await readLive(connector.client(gone.tenantId));
+    live = await readLive(connector.client(gone.tenantId, gone.cloud));
   } catch (err) {
     return { ...base, changes: [], live: [], conflicts: [], error: describeError(err) };
   }

@@ -2,6 +2,7 @@
 // per-tenant details folded) and JSON. Each shows the checksum.
 import type { ExchangeValue } from '../exchange/index.ts';
 import { blockingFindings } from './findings.ts';
+import { formatRequestReference } from '../errors/index.ts';
 import type { ApplyReport, Change, ChangeAction, Plan, PlanFormat, TenantPlan } from './types.ts';
 
 const SYMBOL: Readonly<Record<ChangeAction, string>> = { create: '+', update: '~', remove: '-', enable: '>', disable: '!' };
@@ -60,7 +61,7 @@ function diffLines(change: Change): string[] {
 }
 
 function tenantTitle(t: TenantPlan): string {
-  return `${t.slug} (${t.tenantName}, ${t.tenantId})${t.status === 'removed' ? ' [deleted from the repo: offboarding]' : ''}${
+  return `${t.slug} (${t.tenantName}, ${t.tenantId}${t.cloud ? `, cloud ${t.cloud}` : ''})${t.status === 'removed' ? ' [deleted from the repo: offboarding]' : ''}${
     t.enabled || t.status === 'removed' ? '' : ' [paused]'
   }`;
 }
@@ -70,6 +71,7 @@ function tenantProblemLines(t: TenantPlan): string[] {
   if (t.error) {
     out.push(`error: ${t.error.name}${t.error.code ? ` [${t.error.code}]` : ''}: ${t.error.message}`);
     if (t.error.advice) out.push(`advice: ${t.error.advice}`);
+    if (t.error.request) out.push(`request: ${formatRequestReference(t.error.request)} (quote it to Microsoft support)`);
   }
   for (const c of t.conflicts) out.push(`conflict: ${c.message}`);
   for (const f of t.findings ?? []) out.push(`${f.severity}: ${f.message}`, `advice: ${f.advice}`);
@@ -201,9 +203,13 @@ export function renderApplyReport(report: ApplyReport, format: PlanFormat = 'tex
     out.push(`${md ? '- ' : ''}${icon}${md ? `\`${t.slug}\`` : t.slug} (${t.tenantId}): ${t.outcome}`);
     for (const s of t.steps) {
       out.push(`${md ? '  - ' : '  '}${s.outcome.padEnd(md ? 0 : 7)} ${s.change.action} ${s.change.kind} "${s.change.name}"`);
-      if (s.error) out.push(`${md ? '    ' : '      '}${s.error.name}: ${s.error.message}${s.error.advice ? ` (${s.error.advice})` : ''}`);
+      const indent = md ? '    ' : '      ';
+      if (s.error) out.push(`${indent}${s.error.name}: ${s.error.message}${s.error.advice ? ` (${s.error.advice})` : ''}`);
+      if (s.error?.request) out.push(`${indent}request: ${formatRequestReference(s.error.request)}`);
+      for (const w of s.warnings ?? []) out.push(`${indent}warning from Exchange: ${w}`);
     }
     if (t.error) out.push(`${md ? '  - ' : '  '}error: ${t.error.name}: ${t.error.message}${t.error.advice ? ` (${t.error.advice})` : ''}`);
+    if (t.error?.request) out.push(`${md ? '  - ' : '  '}request: ${formatRequestReference(t.error.request)}`);
     for (const r of t.remaining) out.push(`${md ? '  - ' : '  '}still pending: ${r.action} ${r.kind} "${r.name}"`);
   }
   out.push('', `${report.converged ? 'Converged' : 'NOT converged'}: plan ${report.checksum}`);

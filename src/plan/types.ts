@@ -1,6 +1,8 @@
 // Plan data: what sigops would change in each tenant's Exchange Online, field by field.
 // A plan is plain JSON-able data so it can be rendered, checksummed, stored and applied later.
 import type { DomainFinding, ExchangeValue, ObjectKind } from '../exchange/index.ts';
+import type { RequestReference } from '../errors/index.ts';
+import type { TenantCloud } from '../model/index.ts';
 
 export type { DomainFinding, ExchangeValue, ObjectKind };
 
@@ -40,6 +42,8 @@ export interface TenantPlanError {
   readonly code?: string; // AADSTS…, ErrId, HTTP status …
   readonly message: string;
   readonly advice?: string;
+  /** The failed call to Microsoft, for support (left out of the checksum: it names a call, not a state). */
+  readonly request?: RequestReference;
 }
 
 export interface TenantPlan {
@@ -49,6 +53,8 @@ export interface TenantPlan {
   /** `present`: the tenant file exists; `removed`: recovered from git history (offboarding). */
   readonly status: 'present' | 'removed';
   readonly enabled: boolean;
+  /** The tenant's Microsoft cloud when it is not the worldwide one (apply talks to the same). */
+  readonly cloud?: TenantCloud;
   readonly changes: readonly Change[];
   readonly live: readonly LiveObject[];
   readonly conflicts: readonly Conflict[];
@@ -66,6 +72,8 @@ export interface RemovedTenant {
   readonly slug: string;
   readonly tenantId: string;
   readonly name: string;
+  /** Its `cloud:` when not the worldwide one. */
+  readonly cloud?: TenantCloud;
   readonly deletedIn: string; // commit that deleted tenants/<slug>.yaml
 }
 
@@ -99,6 +107,8 @@ export interface AppliedStep {
   readonly change: Change;
   readonly outcome: StepOutcome;
   readonly error?: TenantPlanError;
+  /** What Exchange warned about while making the change (it was made). */
+  readonly warnings?: readonly string[];
 }
 
 export interface TenantApplyReport {

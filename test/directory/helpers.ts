@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { runSigops, type CliRun } from '../cli.ts';
 import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, startHarness, type Harness } from '../exchange/helpers.ts';
 import { FakeGraph, type FakeGraphGroup, type FakeGraphUser } from '../fakes/graph.ts';
+import type { FakeCloud } from '../fakes/exchange-online.ts';
 
 export { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET };
 
@@ -57,9 +58,10 @@ export interface GraphHarness {
   stop(): Promise<void>;
 }
 
-export async function startGraphHarness(options: { pageSize?: number } = {}): Promise<GraphHarness> {
-  const entra = await startHarness();
-  const graph = await new FakeGraph((t) => entra.fake.tokenGrant(t), options).start();
+export async function startGraphHarness(options: { pageSize?: number; cloud?: FakeCloud } = {}): Promise<GraphHarness> {
+  const entra = await startHarness(options.cloud ? { cloud: options.cloud } : {});
+  // Graph accepts only tokens for the Graph of the cloud the login plays.
+  const graph = await new FakeGraph((t) => entra.fake.tokenGrant(t), { ...options, audience: entra.fake.graphScope }).start();
   graph.setTenant(CONTOSO_ID, { users: USERS, groups: GROUPS });
   const dir = mkdtempSync(join(tmpdir(), 'sigops-dirsync-'));
   const caFile = join(dir, 'fake-ca.pem');

@@ -20,7 +20,7 @@ const GET: ServiceCall = { method: 'GET', replayable: true };
 /** The client's error for tests: what produced it, and the answer's status (0: no answer). */
 class TestError extends Error {
   constructor(
-    readonly kind: 'answer' | 'exhausted' | 'unreachable' | 'foreign',
+    readonly kind: 'answer' | 'exhausted' | 'unreachable' | 'foreign' | 'endless',
     readonly status: number,
     message: string,
   ) {
@@ -33,6 +33,7 @@ const ERRORS: ServiceErrors<TestError> = {
   exhausted: (e, _a, attempts) => new TestError('exhausted', e.status, `after ${attempts}: ${e.message}`),
   unreachable: (cause, url) => new TestError('unreachable', 0, `${url}: ${cause.message}`),
   foreignNextLink: (target) => new TestError('foreign', 0, `refused ${target.origin}`),
+  endlessPaging: (target, reason, pages) => new TestError('endless', 0, `${reason} after ${pages}: ${target.href}`),
 };
 
 interface Seen {
@@ -194,5 +195,92 @@ test('collect follows @odata.nextLink on the same origin (relative links against
     assert.ok(err instanceof TestError && err.kind === 'foreign', `${foreign}: ${String(err)}`);
     assert.equal(err.message, `refused ${new URL(foreign, 'https://service.example/').origin}`);
     assert.equal(s.seen.length, 1, `${foreign} was not requested`);
+  }
+});
+
+test('collect stops with endlessPaging on a nextLink already followed, and at maxPages', async () => {
+  // Graph has been seen to hand out the same nextLink again and again (microsoftgraph/microsoft-graph-docs#4897).
+  const same = 'https://service.example/api/items?$skiptoken=2';
+  const loop = scripted([
+    json({ value: [{ id: 1 }], '@odata.nextLink': same }),
+    json({ value: [{ id: 2 }], '@odata.nextLink': same }),
+  ]);
+  const err = await connection(loop.fetch, []).collect('https://service.example/api/items', GET, ERRORS).catch((e: unknown) => e);
+  assert.ok(err instanceof TestError && err.kind === 'endless', String(err));
+  assert.equal(err.message, `repeated after 2: ${same}`);
+  assert.equal(loop.seen.length, 2);
+
+  // A link back to the first page is a repeat too.
+  const back = scripted([json({ value: [], '@odata.nextLink': '/api/items' })]);
+  const e2 = await connection(back.fetch, []).collect('https://service.example/api/items', GET, ERRORS).catch((e: unknown) => e);
+  assert.ok(e2 instanceof TestError && e2.kind === 'endless', String(e2));
+
+  // Ever-new links end at the page limit.
+  let page = 0;
+  const endless: typeof fetch = async () => json({ value: [{ page }], '@odata.nextLink': `https://service.example/api/items?$skiptoken=${++page}` });
+  const capped = new ServiceConnection({
+    tenantId: 't',
+    tokens: { getToken: async () => 'token' },
+    serviceUrl: 'https://service.example/api',
+    fetch: endless,
+    maxPages: 5,
+  });
+  const e3 = await capped.collect('https://service.example/api/items', GET, ERRORS).catch((e: unknown) => e);
+  assert.ok(e3 instanceof TestError && e3.kind === 'endless', String(e3));
+  assert.match(e3.message, /^too-many after 5:/);
+  assert.equal(page, 5);
+});
+
+test('every request carries a fresh client-request-id; errors get it and the request-id answered', async () => {
+  const answers: ErrorAnswer[] = [];
+  const recording: ServiceErrors<TestError> = { ...ERRORS, answer: (a) => (answers.push(a), ERRORS.answer(a)) };
+  const { fetch, seen } = scripted([
+    json({ error: 'busy' }, 503, { 'request-id': 'r-1' }),
+    json({ error: 'no' }, 400, { 'request-id': 'r-2' }),
+  ]);
+  await connection(fetch, []).request('https://service.example/api/x', GET, recording).catch(() => undefined);
+  const sent = seen.map((s) => s.headers.get('client-request-id'));
+  assert.equal(sent.length, 2);
+  for (const id of sent) assert.match(id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  assert.notEqual(sent[0], sent[1]);
+  assert.deepEqual(
+    answers.map((a) => [a.clientRequestId, a.requestId]),
+    [
+      [sent[0], 'r-1'],
+      [sent[1], 'r-2'],
+    ],
+  );
+  // A network failure gives the id of the request that got no answer.
+  const ids: string[] = [];
+  const down = scripted([new TypeError('fetch failed')]);
+  const unreachable: ServiceErrors<TestError> = { ...ERRORS, unreachable: (cause, url, r) => (ids.push(r.clientRequestId), ERRORS.unreachable(cause, url, r)) };
+  await connection(down.fetch, []).request('https://service.example/api/x', { method: 'POST', replayable: false }, unreachable).catch(() => undefined);
+  assert.deepEqual(ids, [down.seen[0]!.headers.get('client-request-id')]);
+});
+
+test('a body that cannot be read (declared gzip, NUL bytes) is an error answer with the status, not a TypeError', async () => {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': '16' });
+    res.end(Buffer.alloc(16));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    const { port } = server.address() as { port: number };
+    const res = await fetch(`http://127.0.0.1:${port}/`);
+    const body = await readJsonBody(res);
+    assert.equal(body.text, '');
+    assert.equal(body.json, undefined);
+    assert.match(body.unreadable ?? '', /terminated/);
+
+    const answers: ErrorAnswer[] = [];
+    const c = new ServiceConnection({ tenantId: 't', tokens: { getToken: async () => 'token' }, serviceUrl: `http://127.0.0.1:${port}` });
+    const err = await c
+      .request(`http://127.0.0.1:${port}/x`, GET, { ...ERRORS, answer: (a) => (answers.push(a), ERRORS.answer(a)) })
+      .catch((e: unknown) => e);
+    assert.ok(err instanceof TestError && err.kind === 'answer' && err.status === 403, String(err));
+    assert.match(answers[0]!.unreadable ?? '', /terminated/);
+  } finally {
+    server.close();
   }
 });

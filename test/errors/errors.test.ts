@@ -11,6 +11,7 @@ import { ConfigError, ConfigInvalidError, ConfigWarning } from '../../src/config
 import { AuthenticationError, CredentialsError } from '../../src/entra/errors.ts';
 import { DirectorySyncError, GraphError, GraphPermissionError } from '../../src/directory/errors.ts';
 import {
+  ConnectorInUseError,
   ExchangeApiError,
   ForbiddenError,
   ObjectExistsError,
@@ -43,6 +44,7 @@ const EXAMPLES: Record<string, () => SigopsError> = {
   ObjectExistsError: () => new ObjectExistsError({ ...api, exceptionClass: 'ManagementObjectAlreadyExistsException' }),
   UnknownParameterError: () => new UnknownParameterError({ ...api, exceptionClass: 'ParameterBindingException' }),
   ThrottledError: () => new ThrottledError({ ...api, status: 429, code: '429' }),
+  ConnectorInUseError: () => new ConnectorInUseError({ ...api, status: 400, cmdlet: 'Remove-OutboundConnector', exceptionClass: 'OutboundConnectorInUseException' }),
   UnknownTenantError: () => new UnknownTenantError('nobody'),
   StalePlanError: () => new StalePlanError('a'.repeat(64), 'b'.repeat(64)),
   SafetyLimitError: () => new SafetyLimitError(['contoso', 'fabrikam'], 1),

@@ -16,6 +16,30 @@
 // echo formats ("150 MB (157,286,400 bytes)", "smtp:*;1"), contiguous rule priorities.
 // Which messages the stored rules route: test/fakes/transport-rules.ts; how mail coming back
 // through the inbound connector is attributed to a tenant: test/fakes/attribution.ts.
+//
+// What the real service does, and how sure we are (each is marked where it is implemented):
+// * Every answer carries `@adminapi.warnings` (a list of strings) next to `value`: confirmed by
+//   captures of real answers in open-source clients (GreyCorbel/ExoHelper ExoHelper.psm1 prints
+//   them with -ShowWarnings; DrollRobot/azure-auth src/azure_auth/clients/invoke_command.py).
+//   Errors inside a 200 (`@adminapi.errors`, or an `error` object as in $batch answers): a GUESS
+//   at the shape; the issue that asked for it saw them, no public capture was found.
+// * A cmdlet the caller may not run (an unknown one included) is refused with a 403 whose body
+//   is declared gzip but is NUL bytes: measured by DrollRobot/azure-auth (clients/base.py,
+//   invoke_command.py). A refused token gets a 401 whose only explanation is the
+//   `WWW-Authenticate: Bearer … authorization_uri=…` header naming the cloud's login host: same source.
+// * A nextLink handed out again: seen on Microsoft Graph (microsoftgraph/microsoft-graph-docs
+//   issues 4897, 8186, 2635); for Exchange a GUESS that it can happen too.
+// * Get-OutboundConnector hides connectors in TestMode unless -IncludeTestModeConnectors $true,
+//   which lists only those: MicrosoftDocs/office-docs-powershell Get-OutboundConnector.md.
+// * Rule conditions on groups echo the group's name (or primary address), whatever address was
+//   given; Get-Recipient -Identity resolves any proxy address (Get-Recipient.md, -Identity).
+// * Remove-OutboundConnector is refused while a rule routes to it, also while the rule's removal
+//   has not replicated: the refusal is known from the admin center, its exact text is a GUESS.
+// * `Prefer: odata.maxpagesize=N` sets the page size and a `client-request-id` is sent with every
+//   request (both as the ExchangeOnlineManagement module does, per ExoHelper and azure-auth);
+//   that the answer carries `request-id` and echoes `client-request-id` is a GUESS (Graph does).
+// * Token audiences per cloud (outlook.office365.us, outlook-dod.office365.us, partner.outlook.cn):
+//   microsoft/CSS-Exchange Shared/AzureFunctions/Get-CloudServiceEndpoint.ps1.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { execFileSync } from 'node:child_process';
@@ -40,11 +64,33 @@ type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 export type FakeRecord = Record<string, Json>;
 
 export const SYSTEM_MAILBOX_GUID = 'bb558c35-97f1-4cb9-8ff7-d53741dc928c';
-export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';
+
+/** The Microsoft clouds the fake can play, as the tenant file's `cloud:` names them. */
+export type FakeCloud = 'global' | 'gcc' | 'gcc-high' | 'dod' | 'china';
+
+/**
+ * Per cloud: the resources tokens are issued for (Exchange Online, Graph) and the login host.
+ * Written out here rather than taken from src/entra/cloud.ts, so a wrong endpoint there fails
+ * the tests. Source: microsoft/CSS-Exchange, Shared/AzureFunctions/Get-CloudServiceEndpoint.ps1
+ * (USGovernmentL4 = GCC High, USGovernmentL5 = DoD); https://learn.microsoft.com/graph/deployments.
+ */
+export const FAKE_CLOUDS: Readonly<Record<FakeCloud, { exchange: string; graph: string; login: string; instance: string }>> = {
+  global: { exchange: 'https://outlook.office365.com', graph: 'https://graph.microsoft.com', login: 'login.microsoftonline.com', instance: 'microsoftonline.com' },
+  gcc: { exchange: 'https://outlook.office365.com', graph: 'https://graph.microsoft.com', login: 'login.microsoftonline.com', instance: 'microsoftonline.com' },
+  'gcc-high': { exchange: 'https://outlook.office365.us', graph: 'https://graph.microsoft.us', login: 'login.microsoftonline.us', instance: 'microsoftonline.us' },
+  dod: { exchange: 'https://outlook-dod.office365.us', graph: 'https://dod-graph.microsoft.us', login: 'login.microsoftonline.us', instance: 'microsoftonline.us' },
+  china: { exchange: 'https://partner.outlook.cn', graph: 'https://microsoftgraph.chinacloudapi.cn', login: 'login.partner.microsoftonline.cn', instance: 'partner.microsoftonline.cn' },
+};
+
+/** The worldwide cloud's scopes (the fake's default cloud). */
+export const EXCHANGE_SCOPE = `${FAKE_CLOUDS.global.exchange}/.default`;
 /** Microsoft Graph's resource: the token endpoint also issues tokens for it (test/fakes/graph.ts checks them). */
-export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
-const TOKEN_SCOPES = new Set([EXCHANGE_SCOPE, GRAPH_SCOPE]);
+export const GRAPH_SCOPE = `${FAKE_CLOUDS.global.graph}/.default`;
+/** Every cloud's resources: asking this fake's login for another cloud's is AADSTS500011, as Entra answers. */
+const ALL_SCOPES = new Set(Object.values(FAKE_CLOUDS).flatMap((c) => [`${c.exchange}/.default`, `${c.graph}/.default`]));
 const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+/** Exchange Online's application id, as its WWW-Authenticate challenge names it. */
+const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
 
 /** Makes a self-signed certificate with openssl (PEM key + cert), for TLS or client auth. */
 export function selfSignedCertificate(commonName: string, altNames: string[] = []): { key: string; cert: string } {
@@ -85,7 +131,9 @@ export interface ThrottleOptions {
 }
 
 export interface FakeOptions {
-  /** Objects per page of Get- answers (default 1000). */
+  /** The cloud played: which token audiences are issued and accepted (default global). */
+  readonly cloud?: FakeCloud;
+  /** Most objects per page of Get- answers, whatever the client prefers (default 1000). */
   readonly pageSize?: number;
   /** Device-code polls answered "authorization_pending" before approval (default 1). */
   readonly deviceCodePendingPolls?: number;
@@ -98,6 +146,25 @@ export interface LoggedCall {
   readonly cmdlet: string;
   readonly parameters: Readonly<Record<string, Json>>;
   readonly status: number;
+  /** The `client-request-id` and `Prefer` headers the client sent. */
+  readonly clientRequestId?: string;
+  readonly prefer?: string;
+  /** A 200 that reported errors (the cmdlet did nothing). */
+  readonly failedInside?: boolean;
+}
+
+/**
+ * How a 403 body looks. `undecodable`: declared gzip, NUL bytes (measured, see the header);
+ * `empty`; `html` (an IIS error page); `truncated-json`; `json`: a complete error body.
+ */
+export type ForbiddenBody = 'undecodable' | 'empty' | 'html' | 'truncated-json' | 'json';
+
+/** An error reported inside a 200 answer (a GUESS at the shape, see the header). */
+export interface ErrorInsideOk {
+  /** `adminapi.errors`: `"@adminapi.errors": [text]`; `error`: an `error` object as error answers have. */
+  readonly form?: 'adminapi.errors' | 'error';
+  /** "ErrId|ExceptionClass|text" as error details carry it. */
+  readonly text?: string;
 }
 
 interface Entry {
@@ -112,8 +179,11 @@ interface Entry {
 interface FakeTenant {
   readonly id: string;
   readonly stores: Record<Kind, Entry[]>;
-  /** Whether the app's service principal holds an Exchange role here (else 403). */
+  /** Whether the app's service principal holds an Exchange role here (else 403, with this body). */
   exchangeRole: boolean;
+  forbiddenBody: ForbiddenBody;
+  /** Cmdlets (lower-case) the app's role does not include: 403. */
+  readonly deniedCmdlets: Map<string, ForbiddenBody>;
   /** Mail recipients (groups) known to Get-Recipient and to rule conditions. */
   readonly recipients: FakeRecipient[];
   /** Domains Get-AcceptedDomain lists (the tenant's <name>.onmicrosoft.com is always among them). */
@@ -139,6 +209,11 @@ export interface FakeRecipient {
   readonly DisplayName: string;
   readonly PrimarySmtpAddress: string;
   readonly RecipientType?: string;
+  /** Proxy addresses as Exchange lists them: `SMTP:` the primary, `smtp:` the secondary ones. */
+  readonly EmailAddresses?: readonly string[];
+  readonly Guid?: string;
+  readonly ExternalDirectoryObjectId?: string;
+  readonly DistinguishedName?: string;
 }
 
 // Parameters each cmdlet accepts (a realistic subset). Anything else is refused like
@@ -216,7 +291,16 @@ function cmdletSchema(cmdlet: string): { verb: string; kind: Kind; params: Recor
   const own = PARAMS[kind];
   switch (verb) {
     case 'Get':
-      return { verb, kind, params: { Identity: 'string', ...(kind === 'TransportRule' ? { ResultSize: 'string', State: 'string' } : {}) } };
+      return {
+        verb,
+        kind,
+        params: {
+          Identity: 'string',
+          ...(kind === 'TransportRule' ? { ResultSize: 'string', State: 'string' } : {}),
+          // Get-OutboundConnector.md: both are Boolean filters.
+          ...(kind === 'OutboundConnector' ? { IncludeTestModeConnectors: 'bool', IsTransportRuleScoped: 'bool' } : {}),
+        },
+      };
     case 'New':
       // New-TransportRule has -Enabled; New-*Connector have -Enabled among their own parameters.
       return { verb, kind, params: { Name: 'string', ...own, ...(kind === 'TransportRule' ? { Enabled: 'bool' } : {}) } };
@@ -231,6 +315,17 @@ function cmdletSchema(cmdlet: string): { verb: string; kind: Kind; params: Recor
       return { verb, kind, params: { Identity: 'string', Confirm: 'bool' } };
   }
   return undefined;
+}
+
+/** One header's value as a string (the first, when repeated). */
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The cmdlets this fake knows; any other is refused like one the app may not run. */
+function knownCmdlet(cmdlet: string): boolean {
+  return /^Get-(Recipient|AcceptedDomain)$/i.test(cmdlet) || cmdletSchema(cmdlet) !== undefined;
 }
 
 class CmdletError extends Error {
@@ -306,6 +401,32 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+/** An answer whose body is given as bytes (empty, HTML, truncated, or undecodable). */
+function sendRaw(res: ServerResponse, status: number, body: Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-length': String(body.length), ...headers });
+  res.end(body);
+}
+
+/** The 403 bodies Exchange (or a proxy in front of it) has been seen to send. */
+function forbiddenBody(kind: ForbiddenBody): { body: Buffer; headers: Record<string, string> } {
+  switch (kind) {
+    case 'undecodable':
+      // Declared gzip, NUL bytes: fetch rejects reading it (DrollRobot/azure-auth, measured).
+      return { body: Buffer.alloc(16), headers: { 'content-type': 'application/json; charset=utf-8', 'content-encoding': 'gzip' } };
+    case 'empty':
+      return { body: Buffer.alloc(0), headers: {} };
+    case 'html':
+      return {
+        body: Buffer.from('<!DOCTYPE html><html><head><title>403 - Forbidden: Access is denied.</title></head><body><h2>403 - Forbidden: Access is denied.</h2></body></html>'),
+        headers: { 'content-type': 'text/html' },
+      };
+    case 'truncated-json':
+      return { body: Buffer.from('{"error":{"code":"Forbidden","message":"The user or application doesn'), headers: { 'content-type': 'application/json; charset=utf-8' } };
+    case 'json':
+      return { body: Buffer.alloc(0), headers: {} }; // not used: the JSON body is built by the caller
+  }
+}
+
 export class FakeExchangeOnline {
   /** http://127.0.0.1:P — use as SIGOPS_EXCHANGE_URL. */
   exchangeUrl = '';
@@ -334,6 +455,13 @@ export class FakeExchangeOnline {
   private readonly githubKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   private throttleQueue: ThrottleOptions[] = [];
   private lag = { calls: 0, ms: 0 };
+  /** The cloud played: which audiences the token endpoint issues and InvokeCommand accepts. */
+  readonly cloud: FakeCloud;
+  /** How rule conditions on groups (FromMemberOf) show the group: its Name, or its primary address. */
+  groupEcho: 'Name' | 'PrimarySmtpAddress' = 'Name';
+  private warningsQueue: string[][] = [];
+  private errorsInsideOk: ErrorInsideOk[] = [];
+  private repeatingNextLink = false;
   private readonly pageSize: number;
   private readonly pendingPolls: number;
   private readonly deviceInterval: number;
@@ -344,6 +472,7 @@ export class FakeExchangeOnline {
     const { key, cert } = selfSignedCertificate('127.0.0.1', ['IP:127.0.0.1', 'DNS:localhost']);
     this.tlsKey = key;
     this.caCert = cert;
+    this.cloud = options.cloud ?? 'global';
     this.pageSize = options.pageSize ?? 1000;
     this.pendingPolls = options.deviceCodePendingPolls ?? 1;
     this.deviceInterval = options.deviceCodeInterval ?? 0.05;
@@ -372,12 +501,30 @@ export class FakeExchangeOnline {
 
   // ---- set-up ------------------------------------------------------------------------------
 
+  /** The Exchange Online scope of the cloud played (`<resource>/.default`). */
+  get exchangeScope(): string {
+    return `${FAKE_CLOUDS[this.cloud].exchange}/.default`;
+  }
+
+  /** The Microsoft Graph scope of the cloud played (test/fakes/graph.ts checks its tokens). */
+  get graphScope(): string {
+    return `${FAKE_CLOUDS[this.cloud].graph}/.default`;
+  }
+
   addTenant(tenantId: string): this {
     const id = tenantId.toLowerCase();
     if (!this.tenants.has(id)) {
       // Every tenant has its initial domain, <name>.onmicrosoft.com.
       const initial = { DomainName: `${id.slice(0, 8)}.onmicrosoft.com`, DomainType: 'Authoritative' as const, Default: true };
-      this.tenants.set(id, { id, stores: { OutboundConnector: [], InboundConnector: [], TransportRule: [] }, exchangeRole: true, recipients: [], acceptedDomains: [initial] });
+      this.tenants.set(id, {
+        id,
+        stores: { OutboundConnector: [], InboundConnector: [], TransportRule: [] },
+        exchangeRole: true,
+        forbiddenBody: 'undecodable',
+        deniedCmdlets: new Map(),
+        recipients: [],
+        acceptedDomains: [initial],
+      });
     }
     return this;
   }
@@ -391,8 +538,18 @@ export class FakeExchangeOnline {
    * A group the tenant has. Rule conditions naming it (FromMemberOf) are stored as the
    * recipient and read back by its Name, as Exchange shows them, not by the address given.
    */
-  addRecipient(tenantId: string, recipient: FakeRecipient): void {
-    this.tenant(tenantId).recipients.push({ RecipientType: 'MailUniversalDistributionGroup', ...recipient });
+  addRecipient(tenantId: string, recipient: FakeRecipient): FakeRecipient {
+    const t = this.tenant(tenantId);
+    const full: FakeRecipient = {
+      RecipientType: 'MailUniversalDistributionGroup',
+      Guid: randomUUID(),
+      ExternalDirectoryObjectId: randomUUID(),
+      DistinguishedName: `CN=${recipient.Name},OU=${t.id.slice(0, 8)}.onmicrosoft.com,OU=Microsoft Exchange Hosted Organizations,DC=EURPR01A001,DC=PROD,DC=OUTLOOK,DC=COM`,
+      EmailAddresses: [`SMTP:${recipient.PrimarySmtpAddress}`],
+      ...recipient,
+    };
+    t.recipients.push(full);
+    return full;
   }
 
   /** An accepted domain of the tenant (Get-AcceptedDomain). */
@@ -406,9 +563,44 @@ export class FakeExchangeOnline {
     return this.tenant(tenantId).acceptedDomains.map((d) => ({ ...d }));
   }
 
-  /** Exchange Administrator role for the app in this tenant (false → 403 on InvokeCommand). */
-  setExchangeRole(tenantId: string, hasRole: boolean): void {
-    this.tenant(tenantId).exchangeRole = hasRole;
+  /** Exchange Administrator role for the app in this tenant (false → 403 on InvokeCommand, with `body`). */
+  setExchangeRole(tenantId: string, hasRole: boolean, body: ForbiddenBody = 'undecodable'): void {
+    const t = this.tenant(tenantId);
+    t.exchangeRole = hasRole;
+    t.forbiddenBody = body;
+  }
+
+  /** The app's role lacks these cmdlets in this tenant: each answers 403 with `body`. */
+  denyCmdlets(tenantId: string, cmdlets: readonly string[], body: ForbiddenBody = 'undecodable'): void {
+    const t = this.tenant(tenantId);
+    t.deniedCmdlets.clear();
+    for (const c of cmdlets) t.deniedCmdlets.set(c.toLowerCase(), body);
+  }
+
+  /** The next successful answer (any tenant) carries these `@adminapi.warnings`. */
+  warnNext(warnings: readonly string[]): void {
+    this.warningsQueue.push([...warnings]);
+  }
+
+  /**
+   * The next `count` cmdlets are not carried out and answer 200 with an error inside (a GUESS
+   * at the shape: `@adminapi.errors`, or an `error` object).
+   */
+  failInsideOkNext(count: number, error: ErrorInsideOk = {}): void {
+    for (let i = 0; i < count; i++) this.errorsInsideOk.push(error);
+  }
+
+  /** From now on every Get- answer carries the same @odata.nextLink again (as Graph has done). */
+  repeatNextLink(on: boolean): void {
+    this.repeatingNextLink = on;
+  }
+
+  /**
+   * A token as this fake's login would issue it, for any scope: e.g. one for another cloud's
+   * Exchange, which InvokeCommand must refuse (the real login refuses to issue it).
+   */
+  mintToken(tenantId: string, clientId: string, scope: string): string {
+    return this.issueToken(tenantId.toLowerCase(), clientId, undefined, scope);
   }
 
   /**
@@ -447,7 +639,7 @@ export class FakeExchangeOnline {
   /** Cmdlets that changed something, in order, e.g. "New-OutboundConnector sigops outbound". */
   writes(tenantId?: string): string[] {
     return this.calls
-      .filter((c) => c.status === 200 && !c.cmdlet.startsWith('Get-') && (!tenantId || c.tenantId === tenantId))
+      .filter((c) => c.status === 200 && !c.failedInside && !c.cmdlet.startsWith('Get-') && (!tenantId || c.tenantId === tenantId))
       .map((c) => `${c.cmdlet} ${String(c.parameters.Name ?? c.parameters.Identity ?? '')}`);
   }
 
@@ -510,10 +702,10 @@ export class FakeExchangeOnline {
       end_session_endpoint: `${base}/oauth2/v2.0/logout`,
       claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'tid'],
       kerberos_endpoint: `${base}/kerberos`,
-      tenant_region_scope: 'EU',
-      cloud_instance_name: 'microsoftonline.com',
+      tenant_region_scope: this.cloud === 'gcc-high' || this.cloud === 'dod' ? 'USGov' : 'EU',
+      cloud_instance_name: FAKE_CLOUDS[this.cloud].instance,
       cloud_graph_host_name: 'graph.windows.net',
-      msgraph_host: 'graph.microsoft.com',
+      msgraph_host: new URL(FAKE_CLOUDS[this.cloud].graph).host,
       rbac_url: 'https://pas.windows.net',
     });
   }
@@ -556,7 +748,13 @@ export class FakeExchangeOnline {
       return this.aadError(res, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`);
     }
     const scope = form.get('scope') ?? '';
-    const resource = scope.split(' ').find((s) => TOKEN_SCOPES.has(s));
+    const resource = scope.split(' ').find((s) => s === this.exchangeScope || s === this.graphScope);
+    const otherCloud = scope.split(' ').find((s) => ALL_SCOPES.has(s));
+    if (!resource && otherCloud) {
+      // Another cloud's resource is unknown to this cloud's Entra.
+      log(false, 'AADSTS500011');
+      return this.aadError(res, 400, 'invalid_resource', 500011, `The resource principal named ${otherCloud.replace('/.default', '')} was not found in the tenant named ${tenantPath}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+    }
     if (!resource) {
       log(false, 'AADSTS1002012');
       return this.aadError(res, 400, 'invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.`);
@@ -591,9 +789,9 @@ export class FakeExchangeOnline {
    * as the fake looks tokens up rather than verifying them). App-only Exchange tokens carry the
    * app's application permissions in `roles`, delegated ones the scope in `scp`, as Entra's do.
    */
-  private issueToken(tenantId: string, clientId: string, upn?: string, scope: string = EXCHANGE_SCOPE): string {
+  private issueToken(tenantId: string, clientId: string, upn?: string, scope: string = this.exchangeScope): string {
     const now = Math.floor(Date.now() / 1000);
-    const roles = upn || scope !== EXCHANGE_SCOPE ? [] : (this.apps.get(clientId)?.exchangeRoles ?? ['Exchange.ManageAsApp']);
+    const roles = upn || scope !== this.exchangeScope ? [] : (this.apps.get(clientId)?.exchangeRoles ?? ['Exchange.ManageAsApp']);
     const claims = {
       aud: scope.replace(/\/\.default$/, ''),
       iss: `https://sts.windows.net/${tenantId}/`,
@@ -719,7 +917,7 @@ export class FakeExchangeOnline {
     ].join('.');
     send(res, 200, {
       token_type: 'Bearer',
-      scope: `${EXCHANGE_SCOPE.replace('/.default', '/Exchange.Manage')}`,
+      scope: `${this.exchangeScope.replace('/.default', '/Exchange.Manage')}`,
       expires_in: 3599,
       ext_expires_in: 3599,
       access_token: this.issueToken(tenantId, app.clientId, upn),
@@ -757,19 +955,47 @@ export class FakeExchangeOnline {
     const tenantId = tenantPath.toLowerCase();
     let cmdlet = '';
     let parameters: Record<string, Json> = {};
-    const reply = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
-      this.calls.push({ tenantId, cmdlet, parameters, status });
-      send(res, status, body, headers);
+    const clientRequestId = headerValue(req, 'client-request-id');
+    const prefer = headerValue(req, 'prefer');
+    // Answers name the request (a GUESS for Exchange: Graph sends request-id and echoes client-request-id).
+    const ids: Record<string, string> = { 'request-id': randomUUID(), ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}) };
+    const log = (status: number, extra: Partial<LoggedCall> = {}): void => {
+      this.calls.push({ tenantId, cmdlet, parameters, status, ...(clientRequestId ? { clientRequestId } : {}), ...(prefer ? { prefer } : {}), ...extra });
+    };
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}, extra: Partial<LoggedCall> = {}): void => {
+      log(status, extra);
+      send(res, status, body, { ...ids, ...headers });
     };
     const fail = (status: number, code: string, message: string, exceptionClass?: string, detail?: string): void => {
+      // The shape of a real error answer (a Remove-Mailbox capture, e.g. in the CmdletProxy
+      // error text the module prints): code, "Error executing cmdlet", details with
+      // "ErrId|ExceptionClass|text", innererror, and the (empty) warnings.
       reply(status, {
         error: {
           code,
           message,
-          details: exceptionClass ? [{ message: `${errId()}|${exceptionClass}|${detail ?? message}` }] : [],
+          details: exceptionClass ? [{ code: 'Client', target: '', message: `${errId()}|${exceptionClass}|${detail ?? message}` }] : [],
           innererror: { message, type: exceptionClass ?? code },
         },
+        'adminapi.warnings@odata.type': '#Collection(String)',
+        '@adminapi.warnings': [],
       });
+    };
+    /** A refused token: 401 with no body, only the challenge naming the cloud's login (DrollRobot/azure-auth). */
+    const unauthorized = (): void => {
+      log(401);
+      sendRaw(res, 401, Buffer.alloc(0), {
+        ...ids,
+        'WWW-Authenticate': `Bearer client_id="${EXCHANGE_APP_ID}", trusted_issuers="00000001-0000-0000-c000-000000000000@*", token_types="app_asserted_user_v1 service_asserted_app_v1", authorization_uri="https://${FAKE_CLOUDS[this.cloud].login}/common/oauth2/authorize", error="invalid_token"`,
+      });
+    };
+    const forbidden = (kind: ForbiddenBody): void => {
+      if (kind === 'json') {
+        return fail(403, 'Forbidden', "The user or application doesn't have the required role to run this cmdlet.", 'Microsoft.Exchange.Configuration.Tasks.CmdletAccessDeniedException', `The term '${cmdlet}' is not accessible: no management role assignment grants it to this application.`);
+      }
+      log(403);
+      const { body, headers } = forbiddenBody(kind);
+      sendRaw(res, 403, body, { ...ids, ...headers });
     };
     try {
       const body = JSON.parse(raw) as { CmdletInput?: { CmdletName?: unknown; Parameters?: unknown } };
@@ -781,12 +1007,10 @@ export class FakeExchangeOnline {
     const auth = req.headers.authorization ?? '';
     const token = /^Bearer (.+)$/i.exec(auth)?.[1];
     const grant = token ? this.tokens.get(token) : undefined;
-    if (!grant || grant.expires < Date.now()) {
-      res.setHeader('WWW-Authenticate', `Bearer client_id="00000002-0000-0ff1-ce00-000000000000", trusted_issuers="00000001-0000-0000-c000-000000000000@*", authorization_uri="${this.loginUrl}/common/oauth2/authorize", error="invalid_token"`);
-      return fail(401, 'Unauthorized', 'The access token is missing, invalid or expired.');
-    }
-    if (grant.tenantId !== tenantId) return fail(401, 'Unauthorized', `The access token was issued for another tenant (${grant.tenantId}).`);
-    if (grant.scope !== EXCHANGE_SCOPE) return fail(401, 'Unauthorized', 'The access token has an invalid audience.');
+    if (!grant || grant.expires < Date.now()) return unauthorized();
+    if (grant.tenantId !== tenantId) return unauthorized();
+    // A token for another cloud's Exchange (or for Graph) has the wrong audience.
+    if (grant.scope !== this.exchangeScope && grant.scope !== this.exchangeScope.replace('/.default', '/Exchange.Manage')) return unauthorized();
     // App-only tokens route by the tenant's system mailbox, delegated ones by the admin's own.
     const expectedAnchor = grant.upn ? `UPN:${grant.upn}` : `APP:SystemMailbox{${SYSTEM_MAILBOX_GUID}}@${tenantPath}`;
     if ((req.headers['x-anchormailbox'] ?? '') !== expectedAnchor) {
@@ -794,9 +1018,11 @@ export class FakeExchangeOnline {
     }
     const tenant = this.tenants.get(tenantId);
     if (!tenant) return fail(404, 'NotFound', `Tenant ${tenantPath} has no Exchange Online organization.`);
-    if (!tenant.exchangeRole) {
-      return fail(403, 'Forbidden', "The user or application doesn't have the required role to run this cmdlet.", 'Microsoft.Exchange.Configuration.Tasks.CmdletAccessDeniedException', `The term '${cmdlet}' is not accessible: no management role assignment grants it to this application.`);
-    }
+    if (!tenant.exchangeRole) return forbidden(tenant.forbiddenBody);
+    const denied = tenant.deniedCmdlets.get(cmdlet.toLowerCase());
+    if (denied) return forbidden(denied);
+    // A cmdlet that does not exist is refused like one the app may not run (DrollRobot/azure-auth, measured).
+    if (!knownCmdlet(cmdlet)) return forbidden('undecodable');
     const throttle = this.throttleQueue.shift();
     if (throttle) {
       if (throttle.concurrency) {
@@ -804,9 +1030,7 @@ export class FakeExchangeOnline {
       }
       const status = throttle.status ?? 429;
       const headers = { 'Retry-After': String(throttle.retryAfterSeconds ?? 1) };
-      this.calls.push({ tenantId, cmdlet, parameters, status });
-      return send(
-        res,
+      return reply(
         status,
         status === 429
           ? { error: { code: 'TooManyRequests', message: 'Too many requests. Please retry after some time.', details: [] } }
@@ -814,18 +1038,46 @@ export class FakeExchangeOnline {
         headers,
       );
     }
+    const insideOk = this.errorsInsideOk.shift();
+    if (insideOk) {
+      // The cmdlet is not carried out; the answer is a 200 that says so (shape: a GUESS).
+      const text = insideOk.text ?? `Ex3A1F07|Microsoft.Exchange.Management.Tasks.TaskException|The operation on '${String(parameters.Identity ?? parameters.Name ?? cmdlet)}' could not be completed. The change was not saved.`;
+      const errorBody =
+        insideOk.form === 'error'
+          ? { error: { code: 'BadRequest', message: 'Error executing cmdlet', details: [{ code: 'Client', target: '', message: text }] } }
+          : { 'adminapi.errors@odata.type': '#Collection(String)', '@adminapi.errors': [text] };
+      return reply(
+        200,
+        {
+          '@odata.context': `${this.exchangeUrl}/adminapi/beta/${tenantPath}/$metadata#Collection(Exchange.GenericHashTable)`,
+          'adminapi.warnings@odata.type': '#Collection(String)',
+          '@adminapi.warnings': [],
+          ...errorBody,
+          value: [],
+        },
+        {},
+        { failedInside: true },
+      );
+    }
     try {
-      const values = this.run(tenant, cmdlet, parameters);
+      const { values, warnings } = this.run(tenant, cmdlet, parameters);
+      // Prefer: odata.maxpagesize=N sets the page size, up to the service's own limit; without
+      // it a smaller default page (its size is a GUESS).
+      const preferred = /odata\.maxpagesize=(\d+)/i.exec(prefer ?? '')?.[1];
+      const pageSize = Math.max(1, Math.min(this.pageSize, preferred ? Number(preferred) : 100));
       const skip = Number(url.searchParams.get('$skiptoken') ?? '0');
-      const page = values.slice(skip, skip + this.pageSize);
+      const page = values.slice(skip, skip + pageSize);
       const out: Record<string, unknown> = {
         '@odata.context': `${this.exchangeUrl}/adminapi/beta/${tenantPath}/$metadata#Collection(Exchange.GenericHashTable)`,
         'adminapi.warnings@odata.type': '#Collection(String)',
-        '@adminapi.warnings': [],
+        '@adminapi.warnings': [...warnings, ...(this.warningsQueue.shift() ?? [])],
         value: page,
       };
-      if (skip + this.pageSize < values.length) {
-        out['@odata.nextLink'] = `${this.exchangeUrl}/adminapi/beta/${tenantPath}/InvokeCommand?$skiptoken=${skip + this.pageSize}`;
+      if (this.repeatingNextLink && /^Get-/i.test(cmdlet)) {
+        // The same link on every page: a client that follows it blindly never stops.
+        out['@odata.nextLink'] = `${this.exchangeUrl}/adminapi/beta/${tenantPath}/InvokeCommand?$skiptoken=${Math.min(pageSize, values.length)}`;
+      } else if (skip + pageSize < values.length) {
+        out['@odata.nextLink'] = `${this.exchangeUrl}/adminapi/beta/${tenantPath}/InvokeCommand?$skiptoken=${skip + pageSize}`;
       }
       reply(200, out);
     } catch (err) {
@@ -834,22 +1086,41 @@ export class FakeExchangeOnline {
     }
   }
 
+  /**
+   * A recipient by any of its identities, as Get-Recipient -Identity resolves them (Get-Recipient.md):
+   * name, alias, display name, DN, GUID, or any of its addresses (the secondary `smtp:` ones too).
+   */
   private findRecipient(tenant: FakeTenant, identity: string): FakeRecipient | undefined {
-    const id = identity.toLowerCase();
-    return tenant.recipients.find((r) => [r.Name, r.Alias, r.DisplayName, r.PrimarySmtpAddress].some((v) => v.toLowerCase() === id));
+    const id = identity.toLowerCase().replace(/^smtp:/, '');
+    return tenant.recipients.find((r) =>
+      [r.Name, r.Alias, r.DisplayName, r.PrimarySmtpAddress, r.Guid, r.ExternalDirectoryObjectId, r.DistinguishedName, ...(r.EmailAddresses ?? []).map((a) => a.replace(/^smtp:/i, ''))]
+        .some((v) => v !== undefined && v.toLowerCase() === id),
+    );
   }
 
-  private run(tenant: FakeTenant, cmdlet: string, rawParams: Record<string, Json>): FakeRecord[] {
+  private recipientRecord(r: FakeRecipient): FakeRecord {
+    const { EmailAddresses, ...rest } = r;
+    return { ...rest, EmailAddresses: [...(EmailAddresses ?? [])], Identity: r.Name };
+  }
+
+  /** Runs one cmdlet: its output and the warnings it wrote. */
+  private run(tenant: FakeTenant, cmdlet: string, rawParams: Record<string, Json>): { values: FakeRecord[]; warnings: string[] } {
+    const warnings: string[] = [];
+    const values = this.runCmdlet(tenant, cmdlet, rawParams, (w) => warnings.push(w));
+    return { values, warnings };
+  }
+
+  private runCmdlet(tenant: FakeTenant, cmdlet: string, rawParams: Record<string, Json>, warn: (warning: string) => void): FakeRecord[] {
     if (/^Get-Recipient$/i.test(cmdlet)) {
       const unknown = Object.keys(rawParams).find((k) => !['identity', 'resultsize'].includes(k.toLowerCase()));
       if (unknown) throw new CmdletError(400, 'System.Management.Automation.ParameterBindingException', `A parameter cannot be found that matches parameter name '${unknown}'.`);
       const identity = Object.entries(rawParams).find(([k]) => k.toLowerCase() === 'identity')?.[1];
-      if (identity === undefined) return tenant.recipients.map((r) => ({ ...r, Identity: r.Name }));
+      if (identity === undefined) return tenant.recipients.map((r) => this.recipientRecord(r));
       const r = this.findRecipient(tenant, String(identity));
       if (!r) {
         throw new CmdletError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The operation couldn't be performed because object '${String(identity)}' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.PROD.OUTLOOK.COM'.`);
       }
-      return [{ ...r, Identity: r.Name }];
+      return [this.recipientRecord(r)];
     }
     if (/^Get-AcceptedDomain$/i.test(cmdlet)) {
       const unknown = Object.keys(rawParams).find((k) => !['identity', 'resultsize'].includes(k.toLowerCase()));
@@ -905,7 +1176,14 @@ export class FakeExchangeOnline {
 
     switch (verb) {
       case 'Get': {
-        const visible = store.filter((e) => e.visible).map((e) => this.echo(kind, e.visible!));
+        let visible = store.filter((e) => e.visible).map((e) => this.echo(kind, e.visible!));
+        if (kind === 'OutboundConnector') {
+          // Get-OutboundConnector.md: without -IncludeTestModeConnectors (or $false) connectors in
+          // test mode are left out; with $true only those are returned.
+          const testMode = params.IncludeTestModeConnectors === true;
+          visible = visible.filter((r) => (r.TestMode === true) === testMode);
+          if (params.IsTransportRuleScoped !== undefined) visible = visible.filter((r) => (r.IsTransportRuleScoped === true) === params.IsTransportRuleScoped);
+        }
         if (params.Identity !== undefined) {
           const e = find(params.Identity, true);
           if (!e) throw notFound(params.Identity);
@@ -931,7 +1209,13 @@ export class FakeExchangeOnline {
         const entry = find(params.Identity, false);
         if (!entry) throw notFound(params.Identity);
         const { Identity: _i, ...changes } = params;
-        const record: FakeRecord = { ...entry.committed!, ...this.resolveRecipients(tenant, changes), WhenChanged: new Date().toISOString() };
+        const resolved = this.resolveRecipients(tenant, changes);
+        if (Object.entries(resolved).every(([k, v]) => JSON.stringify(entry.committed![k] ?? null) === JSON.stringify(v))) {
+          // Exchange's warning for a Set- that changes nothing (nothing is written).
+          warn(`The command completed successfully but no settings of '${String(entry.committed!.Name)}' have been modified.`);
+          return [];
+        }
+        const record: FakeRecord = { ...entry.committed!, ...resolved, WhenChanged: new Date().toISOString() };
         if (changes.Name !== undefined) record.Identity = changes.Name;
         this.validate(tenant, kind, record);
         write(entry, record);
@@ -942,11 +1226,13 @@ export class FakeExchangeOnline {
         const entry = find(params.Identity, false);
         if (!entry) throw notFound(params.Identity);
         if (kind === 'OutboundConnector') {
+          // Checked against what this replica sees: a rule removed a moment ago still counts
+          // until its removal has replicated (setReplicationLag). The text is a GUESS.
           const user = tenant.stores.TransportRule.find(
-            (e) => e.committed && String(e.committed.RouteMessageOutboundConnector ?? '').toLowerCase() === String(entry.committed!.Name).toLowerCase(),
+            (e) => e.visible && String(e.visible.RouteMessageOutboundConnector ?? '').toLowerCase() === String(entry.committed!.Name).toLowerCase(),
           );
           if (user) {
-            throw new CmdletError(400, 'Microsoft.Exchange.Management.Tasks.OutboundConnectorInUseException', `The outbound connector '${String(entry.committed!.Name)}' is used by transport rule '${String(user.committed!.Name)}' and can't be removed.`);
+            throw new CmdletError(400, 'Microsoft.Exchange.Management.Tasks.OutboundConnectorInUseException', `The outbound connector '${String(entry.committed!.Name)}' is used by transport rule '${String(user.visible!.Name)}' and can't be removed.`);
           }
         }
         write(entry, undefined);
@@ -964,11 +1250,14 @@ export class FakeExchangeOnline {
     throw new Error(`unhandled verb ${verb}`);
   }
 
-  /** Rule conditions on recipients keep the recipient, shown by its Name (addresses given are resolved). */
+  /**
+   * Rule conditions on recipients keep the recipient, shown by its Name (or primary address,
+   * `groupEcho`), whatever identity was given: a secondary proxy address reads back as the primary.
+   */
   private resolveRecipients(tenant: FakeTenant, params: FakeRecord): FakeRecord {
     for (const key of ['FromMemberOf', 'SentTo']) {
       const v = params[key];
-      if (Array.isArray(v)) params[key] = v.map((x) => this.findRecipient(tenant, String(x))?.Name ?? String(x));
+      if (Array.isArray(v)) params[key] = v.map((x) => this.findRecipient(tenant, String(x))?.[this.groupEcho] ?? String(x));
     }
     return params;
   }

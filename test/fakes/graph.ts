@@ -72,11 +72,14 @@ export interface GraphRequestLog {
   readonly path: string; // pathname + search
   readonly status: number;
   readonly consistencyLevel?: string;
+  /** The `client-request-id` the client sent. */
+  readonly clientRequestId?: string;
 }
 
 /** Decides whether a bearer token is valid: from FakeExchangeOnline.tokenGrant. */
 export type TokenCheck = (token: string) => { tenantId: string; scope: string } | undefined;
 
+/** The worldwide Graph's token scope; a fake playing another cloud is given that cloud's. */
 const GRAPH_AUDIENCE = 'https://graph.microsoft.com/.default';
 const MAX_TOP = 999;
 
@@ -89,12 +92,16 @@ export class FakeGraph {
   private readonly tenants = new Map<string, TenantData>();
   private throttleQueue: GraphThrottle[] = [];
   private server: Server | undefined;
+  private readonly audience: string;
+  /** Every page of /v1.0/users carries the same @odata.nextLink again (seen on Graph: microsoftgraph/microsoft-graph-docs#4897). */
+  repeatNextLink = false;
 
   constructor(
     private readonly checkToken: TokenCheck,
-    options: { pageSize?: number } = {},
+    options: { pageSize?: number; audience?: string } = {},
   ) {
     this.pageSize = options.pageSize ?? MAX_TOP;
+    this.audience = options.audience ?? GRAPH_AUDIENCE;
   }
 
   async start(): Promise<this> {
@@ -152,12 +159,21 @@ export class FakeGraph {
 
   private send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     const cl = req.headers.consistencylevel;
-    this.requests.push({ method: req.method ?? '', path: req.url ?? '', status, ...(typeof cl === 'string' ? { consistencyLevel: cl } : {}) });
+    const sent = req.headers['client-request-id'];
+    const clientRequestId = typeof sent === 'string' ? sent : undefined;
+    this.requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status,
+      ...(typeof cl === 'string' ? { consistencyLevel: cl } : {}),
+      ...(clientRequestId ? { clientRequestId } : {}),
+    });
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'Content-Type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
+      // Graph names every answer and echoes the caller's id (https://learn.microsoft.com/graph/best-practices-concept).
       'request-id': randomUUID(),
-      'client-request-id': randomUUID(),
+      'client-request-id': clientRequestId ?? randomUUID(),
       ...headers,
     });
     res.end(text);
@@ -184,7 +200,7 @@ export class FakeGraph {
     if (!token) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token is empty.');
     const grant = this.checkToken(token);
     if (!grant) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
-    if (grant.scope !== GRAPH_AUDIENCE) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+    if (grant.scope !== this.audience) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
     const t = this.tenants.get(grant.tenantId);
     if (!t) return this.error(req, res, 401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid issuer.');
     if (req.method !== 'GET') return this.error(req, res, 405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
@@ -275,7 +291,12 @@ export class FakeGraph {
     });
     const body: Record<string, unknown> = { '@odata.context': `${this.url}/v1.0/$metadata#directoryObjects` };
     if (count !== undefined) body['@odata.count'] = count;
-    if (skip + top < items.length) {
+    if (this.repeatNextLink) {
+      // The bug reported on Graph: the same nextLink (first page's skiptoken) on every page.
+      const next = new URL(url.pathname + url.search, this.url);
+      next.searchParams.set('$skiptoken', String(top));
+      body['@odata.nextLink'] = next.href;
+    } else if (skip + top < items.length) {
       const next = new URL(url.pathname + url.search, this.url);
       next.searchParams.set('$skiptoken', String(skip + top));
       body['@odata.nextLink'] = next.href;

@@ -125,3 +125,19 @@ test('an invalid config is reported with file:line:col and exit 1, before any si
   assert.match(r.stderr, /tenants\/contoso\.yaml:\d+:\d+/);
   assert.equal(h.fake.tokenRequests.length, before);
 });
+
+test('a refused cmdlet is reported with its advice and the request ids to quote, never as a TypeError', async () => {
+  h.fake.setExchangeRole(CONTOSO_ID, false); // 403 with an undecodable body, as Exchange sends it
+  try {
+    const r = await sigops(['plan', '--config', config, '--tenant', 'contoso']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /sigops plan \(tenant contoso\): ForbiddenError \[403\]: Get-OutboundConnector: HTTP 403 Forbidden, with the body could not be decoded .*\n  advice: The app may not run Get-OutboundConnector in this tenant: assign the Exchange Administrator role.*\n  request: client-request-id [0-9a-f-]{36}; request-id [0-9a-f-]{36} \(quote it to Microsoft support\)/,
+    );
+    assert.doesNotMatch(r.stderr, /TypeError/);
+    assert.match(r.stdout, /request: client-request-id [0-9a-f-]{36}/);
+  } finally {
+    h.fake.setExchangeRole(CONTOSO_ID, true);
+  }
+});

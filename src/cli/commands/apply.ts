@@ -4,6 +4,7 @@ import { exchangeOptionsFromEnv, ExchangeConnector, applyPlan, planTenants, rend
 import { formatErrorSummary } from '../../errors/index.ts';
 import { loadConfigOrReport } from '../config.ts';
 import { reportError } from '../report.ts';
+import { cliLogger } from '../logger.ts';
 
 export function registerApply(program: Command): void {
   program
@@ -39,7 +40,8 @@ Examples:
           return;
         }
         try {
-          const exchange = new ExchangeConnector(exchangeOptionsFromEnv());
+          // Failed requests (with their client-request-id) and Exchange's warnings go to stderr.
+          const exchange = new ExchangeConnector({ ...exchangeOptionsFromEnv(), logger: cliLogger() });
           const plan = await planTenants({
             config,
             exchange,

@@ -23,7 +23,8 @@ directory/<slug>.graph.yaml). Nothing is written when nothing changed, so the gi
 Credentials come from the environment, as for plan/apply: SIGOPS_CLIENT_ID with
 SIGOPS_CLIENT_SECRET, SIGOPS_CLIENT_CERTIFICATE, or the GitHub Actions OIDC token. The app needs
 the Microsoft Graph application permissions User.Read.All and GroupMember.Read.All (admin consent).
-SIGOPS_GRAPH_URL and SIGOPS_LOGIN_URL override the Microsoft endpoints.
+The tenant's \`cloud:\` (global, gcc, gcc-high, dod, china) chooses the Graph and login hosts;
+SIGOPS_GRAPH_URL and SIGOPS_LOGIN_URL override them (the token scope still follows the cloud).
 
 Exit status: 0 synced (changed or not), 1 error.
 
@@ -57,8 +58,10 @@ Example:
             `Edit ${tenant.directory.file} directly, or set \`directory: { source: graph }\` in ${tenant.file} to keep a Graph snapshot.`,
           );
         }
+        // The tenant's cloud decides the login host, Graph's URL and the token scope.
         const tokens = graphTokenProvider({
           credentials: credentialsFromEnv(),
+          ...(tenant.cloud ? { cloud: tenant.cloud } : {}),
           ...(process.env.SIGOPS_LOGIN_URL ? { loginUrl: process.env.SIGOPS_LOGIN_URL } : {}),
         });
         const result = await syncGraphSnapshot({

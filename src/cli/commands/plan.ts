@@ -4,6 +4,7 @@ import { loadConfigOrReport } from '../config.ts';
 import { formatErrorSummary } from '../../errors/index.ts';
 import { exchangeOptionsFromEnv, hasChanges, hasErrors, planTenants, renderPlan, type PlanFormat } from '../../plan/index.ts';
 import { reportError } from '../report.ts';
+import { cliLogger } from '../logger.ts';
 
 export function registerPlan(program: Command): void {
   program
@@ -42,7 +43,8 @@ Examples:
           config,
           prune: opts.prune ?? false,
           ...(opts.tenant !== undefined ? { tenant: opts.tenant } : {}),
-          exchange: exchangeOptionsFromEnv(),
+          // Failed requests (with their client-request-id) and Exchange's warnings go to stderr.
+          exchange: { ...exchangeOptionsFromEnv(), logger: cliLogger() },
         });
         process.stdout.write(renderPlan(plan, opts.format));
         if (hasErrors(plan)) {
