@@ -12,10 +12,8 @@ import {
   UnauthorizedError,
   acceptedDomainFindings,
   listAcceptedDomains,
-  listObjects,
   type AcceptedDomain,
   type ExchangeClient,
-  type ObjectKind,
 } from '../exchange/index.ts';
 import type { Outcome, Problem } from './types.ts';
 
@@ -77,7 +75,8 @@ export async function checkExchangeAccess(tenant: Tenant, tokens: () => TokenPro
   for (const cmdlet of READ_CMDLETS) {
     try {
       if (cmdlet === 'Get-AcceptedDomain') accepted = await listAcceptedDomains(exchange);
-      else await listObjects(exchange, cmdlet.slice(4) as ObjectKind);
+      // One read per cmdlet is what the role check needs (plan also reads test-mode connectors).
+      else await exchange.invoke(cmdlet, {});
       answers.set(cmdlet, { ok: true });
     } catch (err) {
       answers.set(cmdlet, { ok: false, error: err });
@@ -144,7 +143,10 @@ function roleOutcome(answers: ReadonlyMap<string, { ok: true } | { ok: false; er
       severity: 'error',
       code: 'exchange-role-missing',
       message: `Exchange Online answered 403 to ${forbidden.map(([c]) => c).join(', ')}: the app has no Exchange role in this tenant`,
-      advice: describeError(forbidden[0]![1].error).advice ?? '',
+      // Refused everything: no role at all. Refused some: the error names the cmdlet the role lacks.
+      advice: forbidden.length === READ_CMDLETS.length
+        ? "The app has no Exchange role: assign the Exchange Administrator role to the app's service principal in this tenant."
+        : (describeError(forbidden[0]![1].error).advice ?? ''),
     });
   }
   if (unauthorized.length > 0) {
