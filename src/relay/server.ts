@@ -210,6 +210,7 @@ export class Relay {
     const limit = this.limits.maxMessageBytes;
     let tenant: TenantPolicy | undefined;
     let passReason: string | undefined;
+    let withoutDirectory = false;
     let delivery: Promise<DeliveryResult> | undefined;
     let deliveryFailure: unknown;
     let endOfData = 0n;
@@ -248,6 +249,7 @@ export class Relay {
       if (auth.nullSender) return { kind: 'pass', reason: (passReason = 'null-sender'), prepend };
       try {
         const decision = decisionFor(auth.tenant, { sender, from: headers.from(), recipients, now: new Date() });
+        if (decision.kind === 'sign' && decision.senderInDirectory === false) withoutDirectory = true;
         if (decision.kind === 'skip') {
           passReason = decision.reason; // the metrics label: the reason alone, never the detail
           if (decision.reason === 'render-failed') {
@@ -291,6 +293,10 @@ export class Relay {
       const outcomeLabel = outcome.signed ? 'signed' : 'passed';
       const reason = outcome.signed ? (outcome.rule ?? '') : (passReason ?? outcome.reason ?? 'unknown');
       metrics.count(outcomeLabel, reason, t.slug);
+      if (outcome.signed && withoutDirectory) metrics.signedWithoutDirectory.inc({ tenant: t.slug });
+      if (!outcome.signed && outcome.reason === 'sign-failed') {
+        this.o.log.warn({ ...about, tenant: t.slug, detail: outcome.detail }, 'signature could not be inserted; the message went out unsigned');
+      }
       if (outcome.signed && sender) void this.o.usage?.record(t.id, t.slug, sender);
       this.o.log.info({ ...about, tenant: t.slug, outcome: outcomeLabel, reason, to: result.destination, ms: Number(delivered - started) / 1e6 }, 'relayed');
       return `2.6.0 Relayed as ${id}`;

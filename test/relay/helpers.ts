@@ -13,6 +13,7 @@ import { PolicyStore, type PolicyLoadResult } from '../../src/relay/policy-store
 import { Relay, type RelayLimits } from '../../src/relay/server.ts';
 import { UsageRecorder } from '../../src/relay/usage.ts';
 import type { ClientCertificatePolicy } from '../../src/relay/client-cert.ts';
+import type { PartSigner } from '../../src/relay/signing.ts';
 import { testCertificate } from '../fakes/next-hop.ts';
 
 export const CONTOSO = '7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10';
@@ -90,6 +91,8 @@ export async function startTestRelay(options: {
   perTenant?: boolean;
   /** Refuse clients without a verified TLS client certificate for this name (--require-client-cert). */
   clientCertificate?: ClientCertificatePolicy;
+  /** Signs large text parts elsewhere (a worker thread, or a fake of one). */
+  signer?: PartSigner;
 }): Promise<TestRelay> {
   const log = silentLogger();
   const metrics = new RelayMetrics();
@@ -120,6 +123,7 @@ export async function startTestRelay(options: {
     usage: options.stateDir ? new UsageRecorder(options.stateDir) : undefined,
     limits: options.limits,
     clientCertificate: options.clientCertificate,
+    signer: options.signer,
   });
   const { port } = await relay.start();
   return {
