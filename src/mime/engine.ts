@@ -6,7 +6,7 @@
 import { parseContentType, parseHeaderFields, parseStructured, type ContentType, type HeaderBlock } from './headers.ts';
 import type { HeldPart, TextKind } from './rewrite.ts';
 import type { LineEnding } from './encoding.ts';
-import { signParts, type PartSigner, type PartsResult, type SignPlan } from './parts.ts';
+import { signPartsOrPass, type PartSigner, type PartsResult, type SignPlan } from './parts.ts';
 import type { PassReason, SignOutcome } from './types.ts';
 
 const LF = 10;
@@ -98,6 +98,21 @@ function textKind(ct: ContentType, dispositionRaw: string | undefined): TextKind
   if (disp.value === 'attachment') return undefined;
   if (disp.params.has('filename') || ct.params.has('name')) return undefined; // a file, not the body
   return ct.subtype === 'plain' ? 'plain' : 'html';
+}
+
+
+/** Why held parts that were not rewritten passed unchanged. */
+function passOutcome(r: Exclude<PartsResult, { kind: 'rewritten' }>): SignOutcome {
+  switch (r.kind) {
+    case 'pgp':
+      return { signed: false, reason: 'pgp', detail: 'inline PGP' };
+    case 'already-signed':
+      return { signed: false, reason: 'already-signed' };
+    case 'gave-up':
+      return { signed: false, reason: 'too-large', detail: r.detail };
+    case 'failed':
+      return { signed: false, reason: 'sign-failed', detail: r.detail };
+  }
 }
 
 export class Walker {
@@ -522,10 +537,11 @@ export class Walker {
     const signer = this.signer;
     let bytes = 0;
     for (const p of parts) bytes += p.body.length;
-    if (!signer || bytes < signer.minBytes) return assemble(signParts(parts, this.plan, this.eol));
+    // a signature must never block mail: if inserting it throws, the parts pass unchanged
+    if (!signer || bytes < signer.minBytes) return assemble(signPartsOrPass(parts, this.plan, this.eol));
     // a large part is signed off the event loop; if that fails, it is signed here after all
     return [
-      signer.sign(parts, this.plan, this.eol).then(assemble, () => assemble(signParts(parts, this.plan, this.eol))),
+      signer.sign(parts, this.plan, this.eol).then(assemble, () => assemble(signPartsOrPass(parts, this.plan, this.eol))),
     ];
   }
 
@@ -536,7 +552,7 @@ export class Walker {
         if ('raw' in seg) out.push(seg.raw);
         else out.push(Buffer.concat([seg.part.header, seg.part.separator]), seg.part.body);
       }
-      this.outcome = r.kind === 'pgp' ? { signed: false, reason: 'pgp', detail: 'inline PGP' } : r.kind === 'gave-up' ? { signed: false, reason: 'too-large', detail: r.detail } : { signed: false, reason: 'already-signed' };
+      this.outcome = passOutcome(r);
       return out;
     }
     const details: string[] = [];
@@ -565,9 +581,7 @@ export class Walker {
   private assembleSingle(part: HeldPart, r: PartsResult): Buffer[] {
     const rw = r.kind === 'rewritten' ? r.parts[0]! : undefined;
     if (rw === undefined || typeof rw === 'string') {
-      if (r.kind === 'pgp') this.outcome = { signed: false, reason: 'pgp', detail: 'inline PGP' };
-      else if (r.kind === 'already-signed') this.outcome = { signed: false, reason: 'already-signed' };
-      else if (r.kind === 'gave-up') this.outcome = { signed: false, reason: 'too-large', detail: r.detail };
+      if (r.kind !== 'rewritten') this.outcome = passOutcome(r);
       else this.record(0, [`${part.kind}: ${rw}`]);
       return [this.headOut(part.header, part.separator), part.body];
     }

@@ -18,7 +18,18 @@ export type PartsResult =
   | { kind: 'already-signed' }
   | { kind: 'rewritten'; parts: (Rewritten | string)[] }
   /** The signer gave up (it took too long): the parts pass unchanged, never blocked. */
-  | { kind: 'gave-up'; detail: string };
+  | { kind: 'gave-up'; detail: string }
+  /** Signing threw (a bug, or input nothing foresaw): the parts pass unchanged, never blocked. */
+  | { kind: 'failed'; detail: string };
+
+/** signParts, failing open: an exception becomes 'failed', and the parts pass unchanged. */
+export function signPartsOrPass(parts: readonly HeldPart[], plan: SignPlan, eol: LineEnding): PartsResult {
+  try {
+    return signParts(parts, plan, eol);
+  } catch (err) {
+    return { kind: 'failed', detail: `signing failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300) };
+  }
+}
 
 export function signParts(parts: readonly HeldPart[], plan: SignPlan, eol: LineEnding): PartsResult {
   const analyses = parts.map((p) => analyzePart(p, plan.placement, plan.blocks));

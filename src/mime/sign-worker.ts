@@ -1,8 +1,9 @@
 // The worker thread behind WorkerPartSigner (offload.ts): signs the held parts it is sent with
-// the same signParts() the event loop uses, and sends the result back.
+// the same signParts() the event loop uses (failing open: a throw passes them unchanged), and
+// sends the result back.
 import { parentPort } from 'node:worker_threads';
 import type { LineEnding } from './encoding.ts';
-import { signParts, type PartsResult, type SignPlan } from './parts.ts';
+import { signPartsOrPass, type PartsResult, type SignPlan } from './parts.ts';
 import type { HeldPart } from './rewrite.ts';
 
 export interface SignJob {
@@ -36,7 +37,7 @@ parentPort?.on('message', (job: SignJob) => {
   let transfer: ArrayBuffer[] = [];
   try {
     const parts = job.parts.map((p) => ({ ...p, header: asBuffer(p.header), separator: asBuffer(p.separator), body: asBuffer(p.body) }));
-    const t = transferable(signParts(parts, job.plan, job.eol));
+    const t = transferable(signPartsOrPass(parts, job.plan, job.eol));
     reply = { id: job.id, result: t.result };
     transfer = t.transfer;
   } catch (err) {

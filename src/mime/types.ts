@@ -34,6 +34,7 @@ export type PassReason =
   | 'unparseable' // broken MIME: the original bytes went out
   | 'already-signed' // the newest text already carries our marker
   | 'no-text-part' // nothing that could carry a signature
+  | 'sign-failed' // inserting the signature threw: the original bytes went out
   | 'policy'; // choose() said pass (detail = its reason)
 
 export interface SignOutcome {

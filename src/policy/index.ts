@@ -159,6 +159,7 @@ class CompiledTenant implements TenantPolicy {
         rule: rule.rule.name,
         placement: rule.rule.placement,
         blocks: Object.freeze({ html: joined.html, text: joined.text }),
+        senderInDirectory: user !== undefined,
       });
     } catch (err) {
       // Fail open: the relay sends the message unsigned and logs why.

@@ -23,7 +23,14 @@ export interface RenderedBlocks {
 }
 
 export type SigningDecision =
-  | { readonly kind: 'sign'; readonly rule: string; readonly placement: Placement; readonly blocks: RenderedBlocks }
+  | {
+      readonly kind: 'sign';
+      readonly rule: string;
+      readonly placement: Placement;
+      readonly blocks: RenderedBlocks;
+      /** false: rendered from the From header alone (the sender is not in the tenant's directory, or the tenant has none yet). */
+      readonly senderInDirectory?: boolean;
+    }
   | { readonly kind: 'skip'; readonly reason: 'tenant-paused' | 'no-matching-rule' | 'render-failed'; readonly detail?: string };
 
 export interface TenantPolicy {

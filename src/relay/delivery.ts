@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import nodemailer from 'nodemailer';
 import type { HostPort } from '../model/index.ts';
-import { deliveryError, recipientFailure, RelayError } from './errors.ts';
+import { deliveryError, recipientsRefused, RelayError } from './errors.ts';
 
 export interface DeliveryRequest {
   readonly id: string;
@@ -130,7 +130,7 @@ export class SmtpDelivery implements Delivery {
     }
     const rejected = (info.rejected ?? []).map(String);
     if (rejected.length > 0) {
-      throw recipientFailure(rejected, (info.rejectedErrors ?? []) as never[], destination);
+      throw recipientsRefused(rejected, (info.rejectedErrors ?? []) as never[], destination);
     }
     return { destination, response: info.response };
   }

@@ -11,6 +11,12 @@ export class RelayMetrics {
     labelNames: ['outcome', 'reason', 'tenant'] as const,
     registers: [this.registry],
   });
+  readonly signedWithoutDirectory = new Counter({
+    name: 'sigops_relay_signed_without_directory_total',
+    help: 'Signed messages whose sender is not in the tenant directory (or the tenant has none yet): rendered from the From header name and address only',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
   readonly bytes = new Counter({
     name: 'sigops_relay_received_bytes_total',
     help: 'Message bytes received from upstream (DATA)',

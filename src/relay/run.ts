@@ -2,6 +2,7 @@
 // SMTP listener, HTTP endpoint, hot reload. The CLI command is a thin shell over this.
 import type { Server } from 'node:http';
 import { hostname as osHostname } from 'node:os';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { resolve } from 'node:path';
 import type { HostPort } from '../model/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -15,6 +16,7 @@ import { Relay, type RelayLimits } from './server.ts';
 import { generateSelfSigned, loadTlsCredentials } from './tls.ts';
 import { UsageRecorder } from './usage.ts';
 import { WorkerPartSigner } from './signing.ts';
+import { clientTrust } from './client-cert.ts';
 
 export interface RunRelayOptions {
   /** Local config repository (a git clone or plain folder). */
@@ -34,6 +36,8 @@ export interface RunRelayOptions {
   readonly deliverMaxConnections?: number;
   readonly deliverTimeoutMs?: number;
   readonly allow?: readonly string[];
+  /** `--require-client-cert NAME [--client-ca FILE]`: only clients with a verified certificate for NAME may send. */
+  readonly requireClientCert?: { readonly name: string; readonly extraCa?: Buffer };
   readonly stateDir: string;
   readonly limits?: Partial<RelayLimits>;
   readonly watchDebounceMs?: number;
@@ -49,6 +53,20 @@ export interface RunningRelay {
   readonly smtp: { host: string; port: number };
   readonly http?: Server;
   stop(graceMs?: number): Promise<{ drained: boolean }>;
+}
+
+/**
+ * The process as V8 runs it, for /healthz: the Node flags in effect (bin/sigops adds the relay's
+ * own, docs/relay.md "Performance") and the young generation's current size, which those flags bound.
+ */
+export function runtimeStatus(): { pid: number; node: string; nodeFlags: string[]; youngGenerationMb: number } {
+  const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  return {
+    pid: process.pid,
+    node: process.version,
+    nodeFlags: process.execArgv.filter((a) => a.startsWith('--') && !a.startsWith('--import') && !a.startsWith('--require')),
+    youngGenerationMb: young ? Math.round((young.space_size / 1048576) * 10) / 10 : 0,
+  };
 }
 
 export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
@@ -100,15 +118,19 @@ export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
   const signer = new WorkerPartSigner({
     onProblem: (message, err) => log.warn({ err: err?.message }, message),
   });
-  const relay = new Relay({ listen: o.listen, hostname, tls, store, delivery, log, metrics, allow, usage, signer, limits: o.limits });
+  const clientCertificate = o.requireClientCert ? { name: o.requireClientCert.name, ca: clientTrust(o.requireClientCert.extraCa) } : undefined;
+  const relay = new Relay({ listen: o.listen, hostname, tls, store, delivery, log, metrics, allow, usage, signer, limits: o.limits, clientCertificate });
   const smtp = await relay.start();
-  const http = o.http ? await startHttp(o.http, metrics, store, relay, () => ({ git: git ? { head: git.head } : undefined })) : undefined;
+  const http = o.http ? await startHttp(o.http, metrics, store, relay, () => ({ git: git ? { head: git.head } : undefined, runtime: runtimeStatus() })) : undefined;
   log.info(
     {
       smtp: `${smtp.host}:${smtp.port}`,
       http: http ? `${o.http!.host}:${(http.address() as { port: number }).port}` : undefined,
       delivery: o.outbox ? `outbox ${resolve(o.outbox)}` : o.deliver ? `smtp://${o.deliver.host}:${o.deliver.port}` : 'per-tenant deliverTo',
       allowList: allow ? allow.entries.length : 'off',
+      clientCertificate: clientCertificate ? clientCertificate.name : 'not required',
+      // the relay's own process (bin/sigops may have started it as a child): for RSS and CPU readings
+      pid: process.pid,
     },
     'relay listening',
   );

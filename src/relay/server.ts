@@ -2,6 +2,7 @@
 // hand-off to the next hop, and only then the answer upstream.
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { HostPort } from '../model/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -11,6 +12,7 @@ import type { Delivery, DeliveryResult } from './delivery.ts';
 import { choiceFor, decisionFor, signMessage, type PartSigner, type SigningChoice, type SignOutcome } from './signing.ts';
 import { deliveryError, RelayError } from './errors.ts';
 import { authorise } from './identity.ts';
+import { judgeClientCertificate, type ClientCertificatePolicy, type ClientCertificateVerdict } from './client-cert.ts';
 import type { RelayMetrics } from './metrics.ts';
 import type { PolicySnapshot, PolicyStore } from './policy-store.ts';
 import { receivedHeader } from './received.ts';
@@ -49,6 +51,8 @@ export interface RelayOptions {
   /** Signs large text parts off the event loop. */
   readonly signer?: PartSigner;
   readonly limits?: Partial<RelayLimits>;
+  /** `--require-client-cert`: only a client with a verified certificate for this name may send. */
+  readonly clientCertificate?: ClientCertificatePolicy;
 }
 
 interface Transaction {
@@ -59,6 +63,8 @@ export class Relay {
   readonly server: SMTPServer;
   private readonly limits: RelayLimits;
   private readonly transactions = new Map<string, Transaction>();
+  /** Per session, what its client certificate proved (only with --require-client-cert). */
+  private readonly clientCerts = new Map<string, ClientCertificateVerdict>();
   private accepting = true;
   private listening = false;
   private inFlight = 0;
@@ -75,6 +81,9 @@ export class Relay {
       minVersion: 'TLSv1.2',
       authOptional: true,
       disabledCommands: ['AUTH'],
+      // the client certificate is asked for, and judged in onSecure: a failed check must give
+      // a reply the client can read (at MAIL FROM), not a torn-down handshake
+      ...(o.clientCertificate ? { requestCert: true, rejectUnauthorized: false, ca: [...o.clientCertificate.ca] } : {}),
       size: this.limits.maxMessageBytes,
       maxClients: this.limits.maxClients,
       socketTimeout: this.limits.socketTimeoutMs,
@@ -82,6 +91,10 @@ export class Relay {
       disableReverseLookup: true,
       logger: false,
       onConnect: (session, cb) => this.onConnect(session, cb),
+      onSecure: (socket, session, cb) => {
+        if (o.clientCertificate) this.judgeClient(socket as unknown as TLSSocket, session);
+        cb();
+      },
       onMailFrom: (_address, session, cb) => this.onMailFrom(session, cb),
       onRcptTo: (_address, session, cb) => this.onRcptTo(session, cb),
       onData: (stream, session, cb) => {
@@ -106,6 +119,7 @@ export class Relay {
       },
       onClose: (session) => {
         this.transactions.delete(session.id);
+        this.clientCerts.delete(session.id);
         o.metrics.connections.dec();
       },
     } as ConstructorParameters<typeof SMTPServer>[0]);
@@ -149,12 +163,34 @@ export class Relay {
       this.o.metrics.count('rejected', 'not-tls', '');
       return cb(new RelayError(530, '5.7.0', 'Must issue a STARTTLS command first', 'not-tls'));
     }
+    if (this.o.clientCertificate) {
+      // no verdict: the session is secure without our STARTTLS having judged it (never expected)
+      const verdict = this.clientCerts.get(session.id) ?? judgeClientCertificate(this.o.clientCertificate, undefined, null);
+      if (!verdict.ok) {
+        this.o.metrics.count('deferred', verdict.error.reason, '');
+        return cb(verdict.error);
+      }
+    }
     if (!this.accepting) return cb(new RelayError(421, '4.3.2', 'Relay is shutting down, try again later', 'shutting-down'));
     const snapshot = this.o.store.current;
     if (!snapshot) return cb(new RelayError(451, '4.3.0', 'No configuration loaded yet, try again later', 'config-unavailable'));
     // the message keeps this config generation from MAIL FROM to the final reply
     this.transactions.set(session.id, { snapshot });
     cb();
+  }
+
+  /** Decides once per STARTTLS what the client's certificate proves; logged when it is refused. */
+  private judgeClient(socket: TLSSocket, session: SMTPServerSession): void {
+    const policy = this.o.clientCertificate!;
+    const peer = socket.getPeerCertificate();
+    const verdict = judgeClientCertificate(policy, peer, socket.authorized ? null : socket.authorizationError);
+    this.clientCerts.set(session.id, verdict);
+    if (!verdict.ok) {
+      this.o.log.warn(
+        { remote: session.remoteAddress, reason: verdict.error.reason, subject: verdict.subject, issuer: verdict.issuer, want: policy.name },
+        'client certificate refused; its mail gets 451 4.7.1 at MAIL FROM',
+      );
+    }
   }
 
   private onRcptTo(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
@@ -174,6 +210,7 @@ export class Relay {
     const limit = this.limits.maxMessageBytes;
     let tenant: TenantPolicy | undefined;
     let passReason: string | undefined;
+    let withoutDirectory = false;
     let delivery: Promise<DeliveryResult> | undefined;
     let deliveryFailure: unknown;
     let endOfData = 0n;
@@ -212,6 +249,7 @@ export class Relay {
       if (auth.nullSender) return { kind: 'pass', reason: (passReason = 'null-sender'), prepend };
       try {
         const decision = decisionFor(auth.tenant, { sender, from: headers.from(), recipients, now: new Date() });
+        if (decision.kind === 'sign' && decision.senderInDirectory === false) withoutDirectory = true;
         if (decision.kind === 'skip') {
           passReason = decision.reason; // the metrics label: the reason alone, never the detail
           if (decision.reason === 'render-failed') {
@@ -255,6 +293,10 @@ export class Relay {
       const outcomeLabel = outcome.signed ? 'signed' : 'passed';
       const reason = outcome.signed ? (outcome.rule ?? '') : (passReason ?? outcome.reason ?? 'unknown');
       metrics.count(outcomeLabel, reason, t.slug);
+      if (outcome.signed && withoutDirectory) metrics.signedWithoutDirectory.inc({ tenant: t.slug });
+      if (!outcome.signed && outcome.reason === 'sign-failed') {
+        this.o.log.warn({ ...about, tenant: t.slug, detail: outcome.detail }, 'signature could not be inserted; the message went out unsigned');
+      }
       if (outcome.signed && sender) void this.o.usage?.record(t.id, t.slug, sender);
       this.o.log.info({ ...about, tenant: t.slug, outcome: outcomeLabel, reason, to: result.destination, ms: Number(delivered - started) / 1e6 }, 'relayed');
       return `2.6.0 Relayed as ${id}`;

@@ -1,4 +1,6 @@
-// Runs `bin/sigops relay` as a child process on ephemeral ports, for end-to-end tests.
+// Runs `bin/sigops relay` as a child process on ephemeral ports, for end-to-end tests. bin/sigops
+// may run the relay itself as its own child (with the Node flags it needs): `relayPid` is the
+// process that serves, `child` the one started here (signals go to it, it exits as the relay does).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +10,8 @@ export const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface RelayProcess {
   readonly child: ChildProcess;
+  /** The relay's own process (from its "relay listening" line). */
+  readonly relayPid: number;
   readonly smtpPort: number;
   readonly httpPort: number;
   /** Parsed JSON log lines so far. */
@@ -16,10 +20,17 @@ export interface RelayProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export async function startRelayProcess(args: string[]): Promise<RelayProcess> {
-  const child = spawn(process.execPath, ['bin/sigops', 'relay', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...args], {
+export interface StartOptions {
+  /** Execute ./bin/sigops itself (its `#!/usr/bin/env node` line), as an installed `sigops` runs, instead of `node bin/sigops`. */
+  readonly direct?: boolean;
+  readonly env?: Record<string, string>;
+}
+
+export async function startRelayProcess(args: string[], options: StartOptions = {}): Promise<RelayProcess> {
+  const argv = ['relay', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', ...args];
+  const child = spawn(options.direct ? './bin/sigops' : process.execPath, options.direct ? argv : ['bin/sigops', ...argv], {
     cwd: PROJECT,
-    env: { ...process.env, SIGOPS_LOG_LEVEL: 'info' },
+    env: { ...process.env, SIGOPS_LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -42,6 +53,7 @@ export async function startRelayProcess(args: string[]): Promise<RelayProcess> {
   const port = (v: unknown) => Number(String(v).split(':').pop());
   return {
     child,
+    relayPid: Number(entry.pid),
     smtpPort: port(entry.smtp),
     httpPort: port(entry.http),
     logs,

@@ -1,9 +1,9 @@
 // Large text parts signed on a worker thread: the same bytes as on the event loop, a fallback
-// when the worker fails, and an unchanged pass when it takes too long.
+// when the worker fails, an unchanged pass when it takes too long, and one when signing throws.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { WorkerPartSigner, type PartSigner } from '../../src/mime/index.ts';
+import { WorkerPartSigner, type PartSigner, type SigningChoice } from '../../src/mime/index.ts';
 import { signParts } from '../../src/mime/parts.ts';
 import { corpusFiles } from '../corpus.ts';
 import { sign, verifyOutput } from './helpers.ts';
@@ -87,5 +87,30 @@ describe('signing on a worker thread', () => {
     assert.equal(sent, 0);
     await sign(big(), undefined, { options: { signer: counting } });
     assert.equal(sent, 1);
+  });
+});
+
+describe('signing that throws fails open', () => {
+  // blocks whose HTML cannot be read stand for any exception while the signature is inserted
+  const exploding = (): SigningChoice => ({
+    kind: 'sign',
+    placement: 'reply',
+    rule: 'r',
+    blocks: Object.defineProperties({}, {
+      html: { enumerable: true, get: () => { throw new RangeError('insertion failed'); } },
+      text: { enumerable: true, get: () => { throw new RangeError('insertion failed'); } },
+    }) as { html: string; text: string },
+  });
+
+  it('on the event loop and after a failed worker: the original message, reason sign-failed', async () => {
+    const failing: PartSigner = { minBytes: 0, sign: () => Promise.reject(new Error('worker died')) };
+    for (const options of [{}, { signer: failing }]) {
+      const input = big();
+      const r = await sign(input, exploding(), { chunk: 4096, options });
+      assert.equal(r.outcome.signed, false);
+      assert.equal(r.outcome.reason, 'sign-failed');
+      assert.match(r.outcome.detail ?? '', /signing failed: insertion failed/);
+      assert.ok(r.out.toString('latin1').endsWith(input.toString('latin1').slice(-2000)), 'the body went out unchanged');
+          }
   });
 });

@@ -112,6 +112,7 @@ test('blocks: signature, then banner, then disclaimer, in HTML and text; placeme
   assert.deepEqual(d, {
     kind: 'sign', rule: 'r', placement: 'bottom',
     blocks: { html: '<p>Alice (Sales)</p><div>Sale!</div><p>Legal &amp; co</p>', text: 'Alice (Sales)\n\nSale!\n\nLEGAL' },
+    senderInDirectory: true,
   });
 });
 
@@ -123,6 +124,7 @@ test('a sender missing from the directory gets displayName and email from the Fr
   assert.equal(d.kind === 'sign' && d.blocks.html, 'Zoë &lt;Z&gt; <zoe@contoso.com> []');
   const bare = decide(c, 'zoe@contoso.com', ['x@example.org']);
   assert.equal(bare.kind === 'sign' && bare.blocks.html, '? <zoe@contoso.com> []');
+  assert.equal(bare.kind === 'sign' && bare.senderInDirectory, false);
 });
 
 test('hostile directory values are escaped; __proto__ keys in the directory reach nothing', () => {

@@ -12,7 +12,9 @@ import { RelayMetrics } from '../../src/relay/metrics.ts';
 import { PolicyStore, type PolicyLoadResult } from '../../src/relay/policy-store.ts';
 import { Relay, type RelayLimits } from '../../src/relay/server.ts';
 import { UsageRecorder } from '../../src/relay/usage.ts';
-import { testCertificate, type NextHop } from '../fakes/next-hop.ts';
+import type { ClientCertificatePolicy } from '../../src/relay/client-cert.ts';
+import type { PartSigner } from '../../src/relay/signing.ts';
+import { testCertificate } from '../fakes/next-hop.ts';
 
 export const CONTOSO = '7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10';
 export const FABRIKAM = '0b3e6f1d-8c2a-4e7b-9d10-5a6c7e8f9012';
@@ -76,7 +78,8 @@ export interface TestRelay {
 }
 
 export async function startTestRelay(options: {
-  nextHop?: NextHop;
+  /** Where mail goes (a fake next hop) and the certificate trusted for it (--deliver-ca). */
+  nextHop?: { readonly port: number; readonly cert?: Buffer };
   outbox?: string;
   limits?: Partial<RelayLimits>;
   allow?: string[];
@@ -86,6 +89,10 @@ export async function startTestRelay(options: {
   clientCertDir?: string;
   /** Deliver to each tenant's own deliverTo instead of overriding it with the next hop. */
   perTenant?: boolean;
+  /** Refuse clients without a verified TLS client certificate for this name (--require-client-cert). */
+  clientCertificate?: ClientCertificatePolicy;
+  /** Signs large text parts elsewhere (a worker thread, or a fake of one). */
+  signer?: PartSigner;
 }): Promise<TestRelay> {
   const log = silentLogger();
   const metrics = new RelayMetrics();
@@ -115,6 +122,8 @@ export async function startTestRelay(options: {
     allow: options.allow ? new AllowList(options.allow) : undefined,
     usage: options.stateDir ? new UsageRecorder(options.stateDir) : undefined,
     limits: options.limits,
+    clientCertificate: options.clientCertificate,
+    signer: options.signer,
   });
   const { port } = await relay.start();
   return {
@@ -196,14 +205,19 @@ export interface SendResult {
 }
 
 /** Sends through the relay with nodemailer (STARTTLS unless `tls: false`). */
-export async function send(port: number, envelope: { from: string; to: string[] }, raw: string | Buffer, o: { tls?: boolean } = {}): Promise<SendResult> {
+export async function send(
+  port: number,
+  envelope: { from: string; to: string[] },
+  raw: string | Buffer,
+  o: { tls?: boolean; clientCertificate?: { cert: string | Buffer; key: string | Buffer } } = {},
+): Promise<SendResult> {
   const transport = nodemailer.createTransport({
     host: '127.0.0.1',
     port,
     secure: false,
     ignoreTLS: o.tls === false,
     requireTLS: o.tls !== false,
-    tls: { rejectUnauthorized: false },
+    tls: { rejectUnauthorized: false, ...(o.clientCertificate ?? {}) },
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 20_000,

@@ -56,7 +56,11 @@ describe('reply mapping', () => {
     assert.equal(m({ code: 'ECONNECTION', command: 'CONN', message: 'Connection closed unexpectedly' }), '451 4.4.2');
     assert.equal(m({ code: 'EMESSAGE', responseCode: 452, response: '452 4.3.1 Insufficient system resources' }), '451 4.4.0');
     assert.equal(m({ code: 'EMESSAGE', responseCode: 554, response: '554 5.6.0 bad' }), '554 5.6.0');
-    assert.equal(m({ code: 'EENVELOPE', responseCode: 550, response: '550 no enhanced code' }), '550 5.0.0');
+    assert.equal(m({ code: 'EMESSAGE', responseCode: 550, response: '550 no enhanced code' }), '550 5.0.0');
+    // a 5xx at a step that is no verdict on the message (or at no known step) is kept and retried
+    assert.equal(m({ code: 'EENVELOPE', responseCode: 550, response: '550 no enhanced code' }), '451 4.3.0');
+    assert.equal(m({ code: 'EENVELOPE', command: 'MAIL FROM', responseCode: 550, response: '550 5.7.1 no' }), '451 4.3.5');
+    assert.equal(m({ code: 'ETLS', command: 'STARTTLS', responseCode: 502, response: '502 5.5.1 not implemented' }), '451 4.7.4');
     assert.equal(m(new Error('something odd')), '451 4.3.0');
   });
   it('partial recipient refusals: any temporary one defers the whole message', () => {

@@ -21,6 +21,8 @@ interface RelayCliOptions {
   deliverTimeout: string;
   allow?: string;
   allowFile?: string;
+  requireClientCert?: string;
+  clientCa?: string;
   state: string;
   drainTimeout: string;
 }
@@ -65,6 +67,8 @@ export function registerRelay(program: Command): void {
     .option('--deliver-timeout <seconds>', 'next-hop connect/greeting/idle timeout', '60')
     .option('--allow <cidrs>', 'comma-separated source CIDRs allowed to connect; "exchange-online" = Microsoft\'s ranges')
     .option('--allow-file <file>', 'allow-list file: one CIDR (or "exchange-online") per line, # comments')
+    .option('--require-client-cert <name>', 'accept mail only from clients presenting a verified TLS certificate for this name (production: mail.protection.outlook.com)')
+    .option('--client-ca <file>', 'extra CA certificate(s) (PEM) trusted for client certificates, besides the system store')
     .option('--state <dir>', 'state directory (usage records)', '.sigops-state')
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long messages in flight may take to finish', '30')
     .action(async (opts: RelayCliOptions) => {
@@ -72,6 +76,7 @@ export function registerRelay(program: Command): void {
       if (!opts.config && !opts.repo) throw new Error('give --config DIR or --repo URL');
       if (opts.deliver && opts.outbox) throw new Error('--deliver and --outbox exclude each other');
       if (!!opts.tlsCert !== !!opts.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+      if (opts.clientCa && !opts.requireClientCert) throw new Error('--client-ca only makes sense with --require-client-cert NAME');
       const running = await runRelay({
         ...{ log },
         config: opts.config ?? '.sigops-config',
@@ -88,6 +93,7 @@ export function registerRelay(program: Command): void {
         deliverInsecureTls: opts.deliverInsecureTls,
         deliverTimeoutMs: seconds(opts.deliverTimeout, '--deliver-timeout'),
         allow: allowList(opts),
+        requireClientCert: opts.requireClientCert ? { name: opts.requireClientCert, extraCa: opts.clientCa ? readFileSync(opts.clientCa) : undefined } : undefined,
         stateDir: opts.state,
       }).catch((err: unknown) => {
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'relay did not start');
@@ -107,8 +113,11 @@ export function registerRelay(program: Command): void {
             resolve();
           });
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        // `on`, not `once`: the same signal can arrive twice (from bin/sigops, which passes it on,
+        // and from a terminal or supervisor that signals the whole group); a repeat must not cut
+        // the drain short
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
       });
       process.exitCode = 0;
     });
