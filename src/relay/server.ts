@@ -101,7 +101,11 @@ export class Relay {
         if (o.clientCertificate) this.judgeClient(socket as unknown as TLSSocket, session);
         cb();
       },
-      onMailFrom: (_address, session, cb) => this.onMailFrom(session, cb),
+      // answered on the next turn of the event loop, never synchronously: smtp-server's parser
+      // (SMTPStream.continue) clears its continuation after running it, so a whole transaction
+      // pipelined behind the previous message's end, answered synchronously, set the next
+      // continuation inside that run and lost it: the session stalled after its second message
+      onMailFrom: (_address, session, cb) => setImmediate(() => this.onMailFrom(session, cb)),
       onRcptTo: (_address, session, cb) => this.onRcptTo(session, cb),
       onData: (stream, session, cb) => {
         this.inFlight++;

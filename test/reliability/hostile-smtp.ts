@@ -255,10 +255,18 @@ export async function tlsSession(port: number): Promise<RawSmtp> {
   return c;
 }
 
-/** Reads `n` replies (pipelined commands get one each, in order). */
-export async function replies(c: RawSmtp, n: number): Promise<string[]> {
+/** Reads `n` replies (pipelined commands get one each, in order); a stalled session fails after `ms`. */
+export async function replies(c: RawSmtp, n: number, ms = 30_000): Promise<string[]> {
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(await c.reply());
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`session stalled after ${out.length} of ${n} replies: ${out.slice(-3).join(' | ')}`)), ms);
+  });
+  try {
+    for (let i = 0; i < n; i++) out.push(await Promise.race([c.reply(), stalled]));
+  } finally {
+    clearTimeout(timer);
+  }
   return out;
 }
 
