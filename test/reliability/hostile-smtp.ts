@@ -294,3 +294,20 @@ export class Tally {
     return [...this.counts].map(([k, v]) => `${k}=${v}`).join(' ') + ` total=${this.total} (${FULL ? 'full' : 'short'})`;
   }
 }
+
+/** One transaction on an open session: the final reply, or the first refusal on the way. */
+export async function transaction(c: RawSmtp, from: string, to: readonly string[], data: string | Buffer): Promise<string> {
+  const mail = await c.cmd(`MAIL FROM:<${from}>`);
+  if (!mail.startsWith('250')) return mail;
+  for (const r of to) {
+    const rcpt = await c.cmd(`RCPT TO:<${r}>`);
+    if (!rcpt.startsWith('250')) return rcpt;
+  }
+  const go = await c.cmd('DATA');
+  if (!go.startsWith('354')) return go;
+  const raw = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const s = raw.toString('latin1');
+  const stuffed = (s.startsWith('.') ? '.' : '') + s.replace(/\r\n\./g, '\r\n..');
+  c.socket.write(Buffer.from(stuffed + (stuffed.endsWith('\r\n') ? '' : '\r\n') + '.\r\n', 'latin1'));
+  return c.reply();
+}
