@@ -18,7 +18,7 @@ import { loadConfigRepo } from '../../src/config/index.ts';
 import { compilePolicy } from '../../src/policy/index.ts';
 import { bodyParts, decodedText, parseMime, verifyOutput } from '../mime/helpers.ts';
 import { CONTOSO, replyMessage } from '../relay/helpers.ts';
-import { FULL, startRelay, startWireNextHop, Tally, tlsSession, transaction, wireProblem, type HostileRelay, type WireNextHop } from './hostile-smtp.ts';
+import { engineOutput, FULL, startRelay, startWireNextHop, Tally, tlsSession, transaction, wireProblem, type HostileRelay, type WireNextHop } from './hostile-smtp.ts';
 import type { RawSmtp } from '../relay/helpers.ts';
 
 const B = 'b1_reply_boundary'; // the boundary of replyMessage()
@@ -96,14 +96,6 @@ function messages(from: string, name: string): Array<[string, string]> {
   ];
 }
 
-/** The message the engine produced, as the next hop got it: dots unstuffed, the relay's Received line removed. */
-function asSigned(wire: Buffer): Buffer {
-  const s = wire.toString('latin1').replace(/(^|\r\n)\.\./g, '$1.');
-  const m = /^Received: from [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*/.exec(s);
-  assert.ok(m, 'the relay prepended its Received line');
-  return Buffer.from(s.slice(m[0].length), 'latin1');
-}
-
 describe('hostile input: header and MIME injection through directory attributes and templates', () => {
   let dir: string;
   let hop: WireNextHop;
@@ -146,7 +138,7 @@ describe('hostile input: header and MIME injection through directory attributes 
         const wire = delivered[0]!.wire;
         assert.equal(wireProblem(wire), undefined);
         assert.ok(!wire.includes(0), 'no NUL on the wire');
-        const out = asSigned(wire);
+        const out = engineOutput(wire);
         const inserted = verifyOutput(input, out, { signed: true });
         assert.ok(inserted.text || inserted.html, 'the signature went in');
         const parts = bodyParts(parseMime(out));

@@ -8,9 +8,15 @@
 // and executes whatever follows as commands, as Postfix, Sendmail and Exim did before
 // CVE-2023-51764/51765/51766. If the relay ever forwarded such a sequence, this next hop would
 // record a second, smuggled message.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../src/log/index.ts';
 import type { Policy } from '../../src/policy/types.ts';
 import { AllowList } from '../../src/relay/allowlist.ts';
@@ -51,18 +57,19 @@ const NUL = 0;
 /**
  * Where DATA ends for this hop: `{ end, next }` (payload = buf[0, end), commands resume at
  * `next`), or undefined while more bytes are needed. Strict: CRLF "." CRLF only. Lenient: a
- * dot alone on a line, with NULs around it, between any of CRLF, bare CR or bare LF.
+ * dot alone on a line, with NULs around it, between any of CRLF, bare CR or bare LF. `atStart`:
+ * `buf` begins where DATA does (else it begins somewhere inside the data).
  */
-export function endOfData(buf: Buffer, lenient: boolean): { end: number; next: number } | undefined {
+export function endOfData(buf: Buffer, lenient: boolean, atStart = true): { end: number; next: number } | undefined {
   if (!lenient) {
-    if (buf.length >= 3 && buf[0] === DOT && buf[1] === CR && buf[2] === LF) return { end: 0, next: 3 };
+    if (atStart && buf.length >= 3 && buf[0] === DOT && buf[1] === CR && buf[2] === LF) return { end: 0, next: 3 };
     const i = buf.indexOf('\r\n.\r\n', 0, 'latin1');
     return i < 0 ? undefined : { end: i + 2, next: i + 5 };
   }
   for (let i = buf.indexOf(DOT); i >= 0; i = buf.indexOf(DOT, i + 1)) {
     let j = i - 1;
     while (j >= 0 && buf[j] === NUL) j--;
-    if (j >= 0 && buf[j] !== CR && buf[j] !== LF) continue;
+    if (j < 0 ? !atStart : buf[j] !== CR && buf[j] !== LF) continue;
     let k = i + 1;
     while (k < buf.length && buf[k] === NUL) k++;
     if (k >= buf.length) return undefined; // the rest of this line has not arrived yet
@@ -96,23 +103,40 @@ export async function startWireNextHop(options: { lenient?: boolean } = {}): Pro
     const reply = (line: string) => {
       if (!sock.destroyed) sock.write(line + '\r\n');
     };
+    // DATA is kept as a list of chunks and only the newest bytes are searched for its end (with
+    // a window of what came before): large messages cost linear time, not quadratic
+    let dataChunks: Buffer[] = [];
+    let dataLen = 0;
+    let tail: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
+      if (data) return feed(chunk);
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      run();
+    };
+    const feed = (chunk: Buffer): void => {
+      const look = tail.length > 0 ? Buffer.concat([tail, chunk]) : chunk;
+      const offset = dataLen - tail.length;
+      const e = endOfData(look, lenient, offset === 0);
+      dataChunks.push(chunk);
+      dataLen += chunk.length;
+      if (!e) {
+        tail = Buffer.from(look.subarray(Math.max(0, look.length - 1024)));
+        return;
+      }
+      const all = Buffer.concat(dataChunks, dataLen);
+      transactions.push({ from, to, wire: all.subarray(0, offset + e.end), connection });
+      buf = Buffer.from(all.subarray(offset + e.next));
+      dataChunks = [];
+      dataLen = 0;
+      tail = Buffer.alloc(0);
+      data = false;
+      from = '';
+      to = [];
+      reply('250 2.0.0 queued by wire next hop');
       run();
     };
     const run = (): void => {
       for (;;) {
-        if (data) {
-          const e = endOfData(buf, lenient);
-          if (!e) return;
-          transactions.push({ from, to, wire: Buffer.from(buf.subarray(0, e.end)), connection });
-          buf = buf.subarray(e.next);
-          data = false;
-          from = '';
-          to = [];
-          reply('250 2.0.0 queued by wire next hop');
-          continue;
-        }
         // commands end at LF (CRLF or bare LF); a lenient hop also ends them at a bare CR
         let nl = buf.indexOf(LF);
         if (lenient) {
@@ -150,6 +174,10 @@ export async function startWireNextHop(options: { lenient?: boolean } = {}): Pro
         } else if (verb === 'DATA') {
           data = true;
           reply('354 go ahead');
+          const rest = buf;
+          buf = Buffer.alloc(0);
+          if (rest.length > 0) feed(rest);
+          return;
         } else if (verb === 'RSET') {
           from = '';
           to = [];
@@ -310,4 +338,104 @@ export async function transaction(c: RawSmtp, from: string, to: readonly string[
   const stuffed = (s.startsWith('.') ? '.' : '') + s.replace(/\r\n\./g, '\r\n..');
   c.socket.write(Buffer.from(stuffed + (stuffed.endsWith('\r\n') ? '' : '\r\n') + '.\r\n', 'latin1'));
   return c.reply();
+}
+
+export const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface RelayChild {
+  readonly port: number;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Peak resident set size so far (VmHWM), in MB. */
+  peakRssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The relay as its own process (hostile-relay-child.ts), with example-config, delivering to
+ * `hop`, run with the young-generation setting production uses (docs/relay.md, Performance).
+ */
+export async function startRelayChild(o: { hop: { port: number; cert: Buffer }; limits?: Partial<RelayLimits> }): Promise<RelayChild> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'sigops-hostile-state-'));
+  const options = { config: join(PROJECT, 'example-config'), stateDir, hopPort: o.hop.port, hopCa: o.hop.cert.toString(), limits: o.limits };
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', join(PROJECT, 'test', 'reliability', 'hostile-relay-child.ts'), JSON.stringify(options)], {
+    cwd: PROJECT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const exited = once(child, 'exit');
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { smtp: number }).smtp));
+    void exited.then(([code]) => reject(new Error(`relay child exited with ${String(code)} before listening: ${stderr}`)));
+  });
+  return {
+    port,
+    pid: child.pid!,
+    child,
+    async peakRssMb() {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
+      return Math.round(kb / 1024);
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One transaction whose message is written piece by piece with backpressure (never held whole
+ * in the test). The pieces must already be dot-stuffed; the end of data is added here.
+ */
+export async function streamTransaction(c: RawSmtp, from: string, to: readonly string[], pieces: Iterable<Buffer | string>): Promise<string> {
+  const mail = await c.cmd(`MAIL FROM:<${from}>`);
+  if (!mail.startsWith('250')) return mail;
+  for (const r of to) {
+    const rcpt = await c.cmd(`RCPT TO:<${r}>`);
+    if (!rcpt.startsWith('250')) return rcpt;
+  }
+  const go = await c.cmd('DATA');
+  if (!go.startsWith('354')) return go;
+  const sock = c.socket;
+  let last: Buffer = Buffer.alloc(0);
+  for (const piece of pieces) {
+    if (sock.destroyed) break;
+    const b = typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece;
+    if (b.length > 0) last = b;
+    if (!sock.write(b)) {
+      await new Promise<void>((resolve) => {
+        const go = (): void => {
+          sock.off('drain', go);
+          sock.off('close', go);
+          resolve();
+        };
+        sock.on('drain', go);
+        sock.on('close', go);
+      });
+    }
+  }
+  const crlf = last.length >= 2 && last[last.length - 2] === CR && last[last.length - 1] === LF;
+  if (!sock.destroyed) sock.write(crlf ? '.\r\n' : '\r\n.\r\n');
+  return c.reply();
+}
+
+/** The message the engine produced, as the next hop got it: dots unstuffed, the relay's Received line removed. */
+export function engineOutput(wire: Buffer): Buffer {
+  const s = wire.toString('latin1').replace(/(^|\r\n)\.\./g, '$1.');
+  const m = /^Received: from [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)*/.exec(s);
+  if (!m) throw new Error('the relay did not prepend its Received line');
+  return Buffer.from(s.slice(m[0].length), 'latin1');
+}
+
+/** `input` with the engine's X-Sigops-Processed line at the end of its top-level header block (CRLF). */
+export function passedUnchanged(input: Buffer): Buffer {
+  const end = input.indexOf('\r\n\r\n');
+  return Buffer.concat([input.subarray(0, end + 2), Buffer.from('X-Sigops-Processed: true\r\n'), input.subarray(end + 2)]);
 }
