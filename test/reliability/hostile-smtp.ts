@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../src/log/index.ts';
 import type { Policy } from '../../src/policy/types.ts';
 import { AllowList } from '../../src/relay/allowlist.ts';
+import type { ClientCertificatePolicy } from '../../src/relay/client-cert.ts';
 import { SmtpDelivery } from '../../src/relay/delivery.ts';
 import { RelayMetrics } from '../../src/relay/metrics.ts';
 import { PolicyStore, type PolicyLoadResult } from '../../src/relay/policy-store.ts';
@@ -235,7 +236,13 @@ export interface HostileRelay {
 }
 
 /** The relay in-process, delivering to `hop` (the tenants of test/relay/helpers.ts unless `policy`). */
-export async function startRelay(o: { hop: { port: number; cert: Buffer }; limits?: Partial<RelayLimits>; allow?: string[]; policy?: Policy }): Promise<HostileRelay> {
+export async function startRelay(o: {
+  hop: { port: number; cert: Buffer };
+  limits?: Partial<RelayLimits>;
+  allow?: string[];
+  policy?: Policy;
+  clientCertificate?: ClientCertificatePolicy;
+}): Promise<HostileRelay> {
   const log = silentLogger();
   const metrics = new RelayMetrics();
   const result: PolicyLoadResult = { ok: true, policy: o.policy ?? makePolicy(standardTenants()), warnings: [] };
@@ -259,6 +266,7 @@ export async function startRelay(o: { hop: { port: number; cert: Buffer }; limit
     metrics,
     allow: o.allow ? new AllowList(o.allow) : undefined,
     limits: o.limits,
+    ...(o.clientCertificate ? { clientCertificate: o.clientCertificate } : {}),
   });
   const { port } = await relay.start();
   return {

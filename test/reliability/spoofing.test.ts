@@ -5,7 +5,9 @@
 // `x-ms-exchange-crosstenant-id` alone *is* the tenant header, and a GUID is the same tenant in
 // either case; two tenant headers in any spelling (an empty one too) are refused. A field hidden
 // behind a bare CR is a field (the next hop gets the CR as CRLF), and a tenant header past the
-// 1 MB header limit is refused with the whole message (the checks cannot see it).
+// 1 MB header limit is refused with the whole message (the checks cannot see it). The client
+// certificate check (--require-client-cert) has its own cases in test/relay/client-cert.test.ts;
+// one end-to-end case is here.
 import assert from 'node:assert/strict';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -137,6 +139,20 @@ describe('spoofing: refused with the documented code, nothing delivered', () => 
   it('TLSv1.2 and TLSv1.3 are accepted', async () => {
     assert.equal(await handshake(relay.port, 'TLSv1.2'), 'ok');
     assert.equal(await handshake(relay.port, 'TLSv1.3'), 'ok');
+  });
+
+  it('with --require-client-cert: a client without Exchange Online\'s certificate gets 451 4.7.1 at MAIL FROM, nothing delivered', async () => {
+    const guarded = await startRelay({ hop, clientCertificate: { name: 'mail.protection.outlook.com', ca: [] } });
+    try {
+      const before = hop.transactions.length;
+      const q = await tlsSession(guarded.port);
+      assert.match(await transaction(q, 'alice@contoso.com', ['bob@example.org'], mail()), /^451 4\.7\.1 Client certificate required/);
+      q.close();
+      assert.equal(hop.transactions.length, before);
+      tally.add('refused');
+    } finally {
+      await guarded.stop();
+    }
   });
 
   it('a source outside the allow-list: 554 5.7.1 at connect, nothing delivered; an allowed source is served', async () => {
