@@ -111,10 +111,14 @@ for (let c = 33; c <= 126; c++) if (c !== 61) QP_SAFE[c] = 1;
 const QP_LITERAL = new Uint8Array(256);
 for (let c = 0; c < 256; c++) QP_LITERAL[c] = QP_SAFE[c] === 1 || c === 0x20 || c === 0x09 ? 1 : 0;
 
+const DASH = 0x2d;
+
 /**
  * Encodes text as quoted-printable with hard line breaks kept as `eol` and soft breaks so no
  * encoded line is longer than 76 characters. Works on bytes into one preallocated buffer (a
- * 10 MB part must not become millions of small strings or native calls).
+ * 10 MB part must not become millions of small strings or native calls). No encoded line starts
+ * with "-" (it goes out as =2D there): a soft break in front of "--boundary" would otherwise
+ * make a line a MIME parser reads as a boundary of the message.
  */
 export function encodeQuotedPrintable(data: Buffer, eol: LineEnding): Buffer {
   const e = Buffer.from(eol, 'latin1');
@@ -177,11 +181,13 @@ function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, ou
     // (no Buffer#copy: it makes a typed-array view per call)
     let j = i;
     const stop = Math.min(lastAt, i + 75 - col);
-    while (j < stop) {
-      const b = data[j]!;
-      if (QP_LITERAL[b] !== 1) break;
-      out[o++] = b;
-      j++;
+    if (col !== 0 || data[i] !== DASH) {
+      while (j < stop) {
+        const b = data[j]!;
+        if (QP_LITERAL[b] !== 1) break;
+        out[o++] = b;
+        j++;
+      }
     }
     if (j > i) {
       col += j - i;
@@ -189,14 +195,16 @@ function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, ou
       continue;
     }
     const c = data[i]!;
-    if (QP_LITERAL[c] === 1) {
+    let literal = QP_LITERAL[c] === 1;
+    if (literal && col >= 75) {
       // only reached at column 75: the run above stops there
-      if (col >= 75) {
-        out[o++] = 61;
-        out[o++] = e0;
-        if (e1 >= 0) out[o++] = e1;
-        col = 0;
-      }
+      out[o++] = 61;
+      out[o++] = e0;
+      if (e1 >= 0) out[o++] = e1;
+      col = 0;
+    }
+    if (col === 0 && c === DASH) literal = false;
+    if (literal) {
       out[o++] = c;
       col++;
     } else {
@@ -213,12 +221,13 @@ function qpLine(data: Buffer, start: number, end: number, softAfter: boolean, ou
     }
   }
   const c = data[lastAt]!;
-  const literal = QP_SAFE[c] === 1;
+  let literal = QP_SAFE[c] === 1 && !(col === 0 && c === DASH);
   const limit = softAfter ? 75 : 76;
   if (col + (literal ? 1 : 3) > limit) {
     out[o++] = 61;
     out[o++] = e0;
     if (e1 >= 0) out[o++] = e1;
+    if (c === DASH) literal = false; // it now starts a line
   }
   if (literal) out[o++] = c;
   else {
@@ -249,6 +258,8 @@ export function spliceQuotedPrintable(
   if (content[cut - 1] === CR && content[cut] === LF) return undefined;
   const lineStart = content.lastIndexOf(LF, cut - 1) + 1;
   const midLine = cut > lineStart;
+  // the rest of a line cut in two starts a line after the insertion: never with "-" (see encodeQuotedPrintable)
+  if (midLine && content[cut] === DASH) return undefined;
   if (midLine) {
     // a line cut in two ends with a soft break "=": it must fit in 76 columns, or in the
     // sender's own longer line (which it then shortens, never lengthens)

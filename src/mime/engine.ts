@@ -130,6 +130,8 @@ export class Walker {
   private hdr: Buffer[] = [];
   private hdrLen = 0;
   private cap: Capture | null = null;
+  /** Every boundary of a walked multipart so far: a signature line must never read as one. */
+  private readonly boundaries: string[] = [];
 
   constructor(
     private readonly plan: SignPlan,
@@ -154,6 +156,7 @@ export class Walker {
       if (!WALKED.has(ct.subtype)) return this.passWhole(block, separator, 'no-text-part', `multipart/${ct.subtype}`);
       this.out.push(this.headOut(block, separator));
       this.stack.push({ boundary: Buffer.from(boundary, 'utf8'), subtype: ct.subtype });
+      this.boundaries.push(boundary);
       this.state = 'body';
       this.atLineStart = true;
       return;
@@ -412,6 +415,7 @@ export class Walker {
         if (boundary && WALKED.has(ct.subtype) && this.stack.length < this.limits.maxDepth) {
           this.emit(raw);
           this.stack.push({ boundary: Buffer.from(boundary, 'utf8'), subtype: ct.subtype });
+          this.boundaries.push(boundary);
           this.state = 'body';
           return;
         }
@@ -535,13 +539,14 @@ export class Walker {
   private signHeld(held: readonly Segment[], assemble: (r: PartsResult) => Buffer[]): Piece[] {
     const parts = held.flatMap((s) => ('part' in s ? [s.part] : []));
     const signer = this.signer;
+    const plan: SignPlan = this.boundaries.length > 0 ? { ...this.plan, boundaries: this.boundaries } : this.plan;
     let bytes = 0;
     for (const p of parts) bytes += p.body.length;
     // a signature must never block mail: if inserting it throws, the parts pass unchanged
-    if (!signer || bytes < signer.minBytes) return assemble(signPartsOrPass(parts, this.plan, this.eol));
+    if (!signer || bytes < signer.minBytes) return assemble(signPartsOrPass(parts, plan, this.eol));
     // a large part is signed off the event loop; if that fails, it is signed here after all
     return [
-      signer.sign(parts, this.plan, this.eol).then(assemble, () => assemble(signPartsOrPass(parts, this.plan, this.eol))),
+      signer.sign(parts, plan, this.eol).then(assemble, () => assemble(signPartsOrPass(parts, plan, this.eol))),
     ];
   }
 

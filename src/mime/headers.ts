@@ -30,7 +30,7 @@ class Field implements HeaderField {
   get value(): string {
     if (this.unfolded === undefined) {
       // the first line as it follows the colon, continuation lines trimmed, joined by a space
-      const lines = this.block.toString('utf8', this.valueStart, this.end).split(/\r?\n/);
+      const lines = this.block.toString('utf8', this.valueStart, this.end).split(/\r\n|\r|\n/);
       if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
       let v = lines[0]!.replace(/\r$/, '');
       for (let i = 1; i < lines.length; i++) v += ' ' + lines[i]!.replace(/\r$/, '').trim();
@@ -40,7 +40,12 @@ class Field implements HeaderField {
   }
 }
 
-/** Splits a raw header block (bytes, without the blank separator line) into fields. */
+/**
+ * Splits a raw header block (bytes, without the blank separator line) into fields. Lines end at
+ * LF (CRLF or bare) and at a bare CR: the relay's way out (nodemailer) sends every bare CR as
+ * CRLF, so a field behind one is a field of its own for the next hop, and must be one here,
+ * where the tenant checks read the headers.
+ */
 export function parseHeaderFields(block: Buffer): HeaderField[] {
   const out: HeaderField[] = [];
   let pos = 0;
@@ -50,11 +55,20 @@ export function parseHeaderFields(block: Buffer): HeaderField[] {
     out.push(new Field(current.name, current.start, end, block, current.valueStart));
     current = undefined;
   };
+  let cr = -2; // the next CR at or after pos, -1 when there is none (searched once, not per line)
   while (pos < block.length) {
     const nl = block.indexOf(LF, pos);
-    const lineEnd = nl < 0 ? block.length : nl + 1;
-    let contentEnd = nl < 0 ? block.length : nl;
-    if (contentEnd > pos && block[contentEnd - 1] === CR) contentEnd--;
+    if (cr !== -1 && cr < pos) cr = block.indexOf(CR, pos);
+    let lineEnd: number;
+    let contentEnd: number;
+    if (cr >= 0 && (nl < 0 || cr < nl - 1)) {
+      lineEnd = cr + 1; // a bare CR
+      contentEnd = cr;
+    } else {
+      lineEnd = nl < 0 ? block.length : nl + 1;
+      contentEnd = nl < 0 ? block.length : nl;
+      if (contentEnd > pos && block[contentEnd - 1] === CR) contentEnd--;
+    }
     const first = block[pos];
     if (!((first === 0x20 || first === 0x09) && current)) {
       close(pos);
@@ -72,7 +86,10 @@ export function parseHeaderFields(block: Buffer): HeaderField[] {
 }
 
 export class HeaderBlock implements MessageHeaders {
-  constructor(readonly fields: readonly HeaderField[]) {}
+  constructor(
+    readonly fields: readonly HeaderField[],
+    readonly truncated = false,
+  ) {}
 
   get(name: string): string | undefined {
     const n = name.toLowerCase();

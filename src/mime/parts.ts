@@ -10,6 +10,8 @@ export interface SignPlan {
   blocks: RenderedBlocks;
   placement: Placement;
   rule?: string;
+  /** The message's multipart boundaries (the engine adds them): no inserted line may read as one. */
+  boundaries?: readonly string[];
 }
 
 /** What became of the held parts: all pass unchanged, or each rewritten (or why not). */
@@ -35,7 +37,7 @@ export function signParts(parts: readonly HeldPart[], plan: SignPlan, eol: LineE
   const analyses = parts.map((p) => analyzePart(p, plan.placement, plan.blocks));
   if (analyses.some((a) => !a.ok && a.pgp)) return { kind: 'pgp' };
   if (analyses.some((a) => a.ok && a.alreadySigned)) return { kind: 'already-signed' };
-  return { kind: 'rewritten', parts: analyses.map((a) => (a.ok ? rewritePart(a, plan.blocks, plan.placement, eol) : a.detail)) };
+  return { kind: 'rewritten', parts: analyses.map((a) => (a.ok ? rewritePart(a, plan.blocks, plan.placement, eol, plan.boundaries) : a.detail)) };
 }
 
 /** Signs held parts somewhere else (a worker thread); `minBytes` of held text make it worth it. */

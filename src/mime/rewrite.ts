@@ -105,14 +105,34 @@ function onceFor<T extends string | string[] | Buffer>(blocks: RenderedBlocks, k
   return v;
 }
 
+/**
+ * A rendered block as it may go into a message: line breaks as LF, and no other control
+ * character but tab. Directory values can carry anything (NUL, escape sequences, bare CR); none
+ * has a place in mail, and a NUL or bare CR in front of a dot is what SMTP smuggling is made of.
+ */
+function cleanBlock(s: string): string {
+  return s.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '');
+}
+
 export function htmlInsertion(blocks: RenderedBlocks, eol: string): string {
-  return onceFor(blocks, `html${eol}`, () => foldHtml(`<div id="sigops-signature" data-sigops="1">${eol}${asciiHtml(blocks.html)}${eol}</div>${eol}`, eol));
+  return onceFor(blocks, `html${eol}`, () => foldHtml(`<div id="sigops-signature" data-sigops="1">${eol}${asciiHtml(cleanBlock(blocks.html))}${eol}</div>${eol}`, eol));
+}
+
+/**
+ * The insertion with every line that a MIME parser would take for one of the message's
+ * boundaries (`--boundary`, closing or not) indented by one space: such a line, from a
+ * directory value or the sender's own display name, would otherwise end the part and open
+ * another. Indenting is invisible in HTML and harmless in text.
+ */
+export function guardBoundaries(insertion: string, boundaries: readonly string[] | undefined): string {
+  if (!boundaries || boundaries.length === 0) return insertion;
+  return insertion.replace(/(^|\n)--([^\r\n]*)/g, (line, lead: string, rest: string) => (boundaries.some((b) => b !== '' && rest.startsWith(b)) ? `${lead} --${rest}` : line));
 }
 
 /** The text block's lines: no trailing spaces, and space-stuffed for format=flowed. */
 function textLines(blocks: RenderedBlocks, flowed: boolean): string[] {
   return onceFor(blocks, flowed ? 'lines-flowed' : 'lines', () =>
-    blocks.text.replace(/\r\n?/g, '\n').replace(/\n+$/, '').split('\n').map((l) => {
+    cleanBlock(blocks.text).replace(/\n+$/, '').split('\n').map((l) => {
       let line = l.replace(/[ \t]+$/, ''); // no trailing spaces: in format=flowed they would join lines
       if (flowed && (line.startsWith(' ') || line.startsWith('>') || line.startsWith('From '))) line = ' ' + line; // space-stuffing
       return line;
@@ -169,15 +189,22 @@ function hasHighBytes(b: Buffer): boolean {
  * Inserts the blocks into an analysed part and re-encodes it. Returns a failure detail when
  * the part cannot carry them safely (it then goes out unchanged).
  */
-export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: RenderedBlocks, placement: Placement, messageEol: LineEnding): Rewritten | string {
+export function rewritePart(
+  a: Extract<Analysis, { ok: true }>,
+  blocks: RenderedBlocks,
+  placement: Placement,
+  messageEol: LineEnding,
+  boundaries?: readonly string[],
+): Rewritten | string {
   const { part, codec, text, decoded, spot } = a;
   const rawEol = lineEndingOf(part.header.length > 0 ? part.header : a.content, messageEol);
   const textEol = lineEndingOf(text, rawEol);
   const flowed = part.kind === 'plain' && (part.contentType.params.get('format') ?? '').toLowerCase() === 'flowed';
-  const insertion =
+  const unguarded =
     part.kind === 'html'
       ? htmlInsertion(blocks, textEol)
       : textInsertion(text, spot.index, blocks, textEol, flowed, placement === 'reply' && spot.marker !== 'bottom');
+  const insertion = guardBoundaries(unguarded, boundaries);
   const notes: string[] = [];
   let charset: string | undefined;
   let insertedBytes: Buffer;
@@ -233,9 +260,10 @@ export function rewritePart(a: Extract<Analysis, { ok: true }>, blocks: Rendered
   else if (cte === 'quoted-printable') {
     // a quoted-printable part keeps its encoded bytes; only the insertion is encoded
     const spliced = part.transferEncoding === 'quoted-printable' && spliceAt !== undefined && whole === undefined
-      ? spliceQuotedPrintable(a.content, spliceAt, insertedBytes, rawEol, part.kind === 'html'
+      ? spliceQuotedPrintable(a.content, spliceAt, insertedBytes, rawEol, part.kind === 'html' && insertion === unguarded
           // the HTML block (the larger one) encodes the same way for every message of the
-          // decision; it is fixed by the blocks and textEol, so those make the key
+          // decision; it is fixed by the blocks and textEol, so those make the key (unless a
+          // line had to be kept from reading as this message's boundary)
           ? (b) => onceFor(blocks, `qp\u0000${codec.name}\u0000${charset ?? ''}\u0000${rawEol}\u0000${textEol}`, () => encodeQuotedPrintable(b, rawEol))
           : undefined,
         )

@@ -301,7 +301,7 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
       await drain(next);
       throw err;
     }
-    const headers = new HeaderBlock(parseHeaderFields(head.block));
+    const headers = new HeaderBlock(parseHeaderFields(head.block), head.status === 'overflow');
     let choice: SigningChoice;
     try {
       choice = await choose(headers);

@@ -11,6 +11,11 @@ export interface MessageHeaders {
   getAll(name: string): string[];
   /** The first mailbox of the From header (address lower-case). */
   from(): Mailbox | undefined;
+  /**
+   * True when the header block was over `maxHeaderBytes` and only its start was parsed: fields
+   * further on are not seen here (the message then passes unchanged, 'unparseable').
+   */
+  readonly truncated?: boolean;
 }
 
 export type SigningChoice = (

@@ -18,6 +18,7 @@ export type RelayErrorReason =
   | 'loop'
   | 'too-many-recipients'
   | 'too-large'
+  | 'malformed'
   | 'shutting-down'
   | 'config-unavailable'
   | 'next-hop-unreachable'
@@ -52,6 +53,8 @@ const ADVICE: Record<RelayErrorReason, string> = {
   loop: 'A mail loop: check the connectors and transport rules (`sigops plan`) so that mail this relay hands back to Exchange is not routed here again.',
   'too-many-recipients': 'The sender gets a temporary refusal and Exchange retries with fewer recipients; nothing to do unless it persists.',
   'too-large': 'The message is over the relay\'s size limit (above Exchange Online\'s own): the sender gets a bounce; nothing to do unless this repeats.',
+  malformed:
+    'The message broke SMTP\'s rules on content (a NUL byte): nothing was delivered and the sender gets a bounce. Exchange Online never sends such mail; check what sits between it and this relay.',
   'shutting-down': 'The relay is stopping; Exchange retries the message on another relay or later. Nothing to do.',
   'config-unavailable': 'No configuration is loaded yet: check the config directory or repository the relay reads, and its log for errors.',
   'next-hop-unreachable': 'The next hop does not answer: check --deliver, the network and the next hop; Exchange retries the message.',

@@ -22,14 +22,15 @@ export interface Authorised {
  * tenant instead.
  */
 export function authorise(policy: Policy, headers: MessageHeaders, envelopeSender: string): Authorised {
-  const ids = headers.getAll(TENANT_HEADER).map((v) => v.trim()).filter((v) => v !== '');
-  if (ids.length === 0) {
-    throw new RelayError(550, '5.7.1', `Relaying denied: no ${TENANT_HEADER} header; this relay only accepts mail from registered Microsoft 365 tenants`, 'tenant-header-missing');
-  }
+  // every such field counts, an empty one too: the next hop sees each of them
+  const ids = headers.getAll(TENANT_HEADER).map((v) => v.trim());
   if (ids.length > 1) {
     throw new RelayError(550, '5.7.1', `Relaying denied: ${ids.length} ${TENANT_HEADER} headers, exactly one is required`, 'tenant-header-duplicated');
   }
-  const id = ids[0]!;
+  const id = ids[0] ?? '';
+  if (id === '') {
+    throw new RelayError(550, '5.7.1', `Relaying denied: no ${TENANT_HEADER} header; this relay only accepts mail from registered Microsoft 365 tenants`, 'tenant-header-missing');
+  }
   const tenant = policy.tenantById(id);
   if (!tenant) {
     // the id is not echoed back unbounded: it came from the client

@@ -28,6 +28,11 @@ export interface RelayLimits {
   readonly socketTimeoutMs: number;
   /** More Received headers than this is a loop: 554 5.4.6. */
   readonly maxReceived: number;
+  /**
+   * Bytes of the top-level header block: a larger one is refused (552 5.3.4), as the tenant
+   * checks could not see past it. Exchange Online's own limit is far below (256 KB).
+   */
+  readonly maxHeaderBytes: number;
 }
 
 export const DEFAULT_LIMITS: RelayLimits = {
@@ -36,6 +41,7 @@ export const DEFAULT_LIMITS: RelayLimits = {
   maxClients: 500,
   socketTimeoutMs: 5 * 60_000,
   maxReceived: 30,
+  maxHeaderBytes: 1024 * 1024,
 };
 
 export interface RelayOptions {
@@ -95,7 +101,11 @@ export class Relay {
         if (o.clientCertificate) this.judgeClient(socket as unknown as TLSSocket, session);
         cb();
       },
-      onMailFrom: (_address, session, cb) => this.onMailFrom(session, cb),
+      // answered on the next turn of the event loop, never synchronously: smtp-server's parser
+      // (SMTPStream.continue) clears its continuation after running it, so a whole transaction
+      // pipelined behind the previous message's end, answered synchronously, set the next
+      // continuation inside that run and lost it: the session stalled after its second message
+      onMailFrom: (_address, session, cb) => setImmediate(() => this.onMailFrom(session, cb)),
       onRcptTo: (_address, session, cb) => this.onRcptTo(session, cb),
       onData: (stream, session, cb) => {
         this.inFlight++;
@@ -221,6 +231,10 @@ export class Relay {
 
     const choose = (headers: Parameters<Parameters<typeof signMessage>[2]>[0]): SigningChoice => {
       if (!snapshot) throw new RelayError(451, '4.3.0', 'No configuration loaded yet, try again later', 'config-unavailable');
+      if (headers.truncated) {
+        // a second tenant header or From past the limit would reach the next hop unchecked
+        throw new RelayError(552, '5.3.4', `Message header block exceeds the maximum size of ${this.limits.maxHeaderBytes} bytes`, 'too-large');
+      }
       if (headers.getAll('received').length > this.limits.maxReceived) {
         throw new RelayError(554, '5.4.6', `Routing loop detected: more than ${this.limits.maxReceived} Received headers`, 'loop');
       }
@@ -268,6 +282,10 @@ export class Relay {
     const onInput = (chunk: Buffer): void => {
       received += chunk.length;
       if (received > limit) throw new RelayError(552, '5.3.4', `Message exceeds the maximum size of ${limit} bytes`, 'too-large');
+      // SMTP mail never carries NUL (RFC 5321 2.3.8, RFC 6152), and a next hop that drops NULs
+      // would read CRLF NUL "." CRLF as the end of the message: SMTP smuggling. Nothing of this
+      // chunk goes out, and the message is never completed at the next hop.
+      if (chunk.indexOf(0) >= 0) throw new RelayError(554, '5.6.0', 'Message contains a NUL byte, which SMTP does not allow', 'malformed');
     };
 
     // errors are handled where they are awaited (signMessage, delivery); this only keeps an
@@ -276,7 +294,7 @@ export class Relay {
     let outcome: SignOutcome | undefined;
     try {
       try {
-        outcome = await signMessage(stream, out, choose, { onInput, ...(this.o.signer ? { signer: this.o.signer } : {}) });
+        outcome = await signMessage(stream, out, choose, { onInput, maxHeaderBytes: this.limits.maxHeaderBytes, ...(this.o.signer ? { signer: this.o.signer } : {}) });
         endOfData = process.hrtime.bigint();
       } catch (err) {
         out.destroy(err instanceof Error ? err : new Error(String(err))); // never let the next hop see the end of this message
