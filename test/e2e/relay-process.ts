@@ -5,6 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const PROJECT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,7 +18,9 @@ export interface RelayProcess {
   readonly httpPort: number;
   /** Parsed JSON log lines so far. */
   readonly logs: Array<Record<string, unknown>>;
+  /** The exit code of the process started here, once the relay's own process is gone too. */
   exited: Promise<number | null>;
+  /** Signals the process started here; SIGKILL also goes to the relay's own process (nothing forwards it). */
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -34,7 +38,16 @@ export async function startRelayProcess(args: string[], options: StartOptions = 
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const parentExited = once(child, 'exit').then(([code]) => code as number | null);
+  let relayPid = 0;
+  // A relay child outlives a SIGKILLed parent for up to its watchdog interval and may still write
+  // its state directory; tests remove that directory once `exited` resolves.
+  const exited = parentExited.then(async (code) => {
+    if (relayPid > 0 && relayPid !== child.pid) {
+      for (let i = 0; i < 100 && alive(relayPid); i++) await sleep(50);
+    }
+    return code;
+  });
   const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
     const rl = createInterface({ input: child.stderr! });
     rl.on('line', (line) => {
@@ -47,19 +60,37 @@ export async function startRelayProcess(args: string[], options: StartOptions = 
       logs.push(entry);
       if (entry.msg === 'relay listening') resolve(entry);
     });
-    void exited.then((code) => reject(new Error(`relay exited with ${code} before listening: ${logs.map((l) => l.msg).join(' | ')}`)));
+    void parentExited.then((code) => reject(new Error(`relay exited with ${code} before listening: ${logs.map((l) => l.msg).join(' | ')}`)));
   });
   const entry = await listening;
+  relayPid = Number(entry.pid);
   const port = (v: unknown) => Number(String(v).split(':').pop());
   return {
     child,
-    relayPid: Number(entry.pid),
+    relayPid,
     smtpPort: port(entry.smtp),
     httpPort: port(entry.http),
     logs,
     exited,
-    kill: (signal = 'SIGTERM') => child.kill(signal),
+    kill: (signal = 'SIGTERM') => {
+      child.kill(signal);
+      if (signal === 'SIGKILL' && relayPid !== child.pid && alive(relayPid)) process.kill(relayPid, 'SIGKILL');
+    },
   };
+}
+
+/** True while `pid` runs (a zombie waiting to be reaped counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 export async function getJson(port: number, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
