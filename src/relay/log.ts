@@ -11,7 +11,10 @@ import { pino, type Logger } from 'pino';
 /** Messages of the per-message log lines, which may wait up to a second in the batch. */
 export const TRAFFIC_LINES: ReadonlySet<string> = new Set(['relayed', 'refused']);
 
-export function createRelayLogger(options: { level?: string; name?: string } = {}): { log: Logger; flush(): void } {
+/** How long the last flush at exit may take before the process ends without it. */
+const EXIT_FLUSH_MS = 2000;
+
+export function createRelayLogger(options: { level?: string; name?: string } = {}): { log: Logger; flush(): Promise<void> } {
   const dest = pino.destination({ dest: 2, sync: false, maxLength: 8 * 1024 * 1024, minLength: 8 * 1024, periodicFlush: 1000 });
   const log = pino(
     {
@@ -30,12 +33,22 @@ export function createRelayLogger(options: { level?: string; name?: string } = {
   );
   return {
     log,
-    flush: () => {
-      try {
-        dest.flushSync();
-      } catch {
-        // nothing more can be done for logs at exit
-      }
-    },
+    // Asynchronous and bounded, not flushSync: when stderr became a broken pipe while the relay
+    // was idle, sonic-boom's flushSync retries the failing EPIPE write forever and the process
+    // never exits after its drain.
+    flush: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, EXIT_FLUSH_MS);
+        try {
+          dest.flush(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        } catch {
+          // destroyed already: nothing more can be done for logs at exit
+          clearTimeout(timer);
+          resolve();
+        }
+      }),
   };
 }

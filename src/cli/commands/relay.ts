@@ -95,9 +95,9 @@ export function registerRelay(program: Command): void {
         allow: allowList(opts),
         requireClientCert: opts.requireClientCert ? { name: opts.requireClientCert, extraCa: opts.clientCa ? readFileSync(opts.clientCa) : undefined } : undefined,
         stateDir: opts.state,
-      }).catch((err: unknown) => {
+      }).catch(async (err: unknown) => {
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'relay did not start');
-        flush();
+        await flush();
         throw err;
       });
       const graceMs = seconds(opts.drainTimeout, '--drain-timeout');
@@ -107,9 +107,9 @@ export function registerRelay(program: Command): void {
           if (stopping) return;
           stopping = true;
           log.info({ signal, inFlight: running.relay.messagesInFlight, graceMs }, 'stopping: no new mail, finishing messages in flight');
-          void running.stop(graceMs).then(({ drained }) => {
+          void running.stop(graceMs).then(async ({ drained }) => {
             log.info({ drained }, 'relay stopped');
-            flush();
+            await flush();
             resolve();
           });
         };
