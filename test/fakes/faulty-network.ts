@@ -96,9 +96,9 @@ export async function startFaultyNetwork(options: { backend: () => number; port?
     };
     client.on('data', forward(server, link.queue.toServer));
     server.on('data', forward(client, link.queue.toClient));
-    // a reset on one side is a reset on the other
-    client.on('close', () => destroyLink(link, true));
-    server.on('close', () => destroyLink(link, true));
+    // a close on one side is the same close on the other: a reset stays a reset, a FIN a FIN
+    client.on('close', (hadError) => destroyLink(link, hadError));
+    server.on('close', (hadError) => destroyLink(link, hadError));
     if (link.mode === 'slow') pump(link);
   };
 

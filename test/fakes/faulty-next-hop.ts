@@ -22,11 +22,13 @@ export interface SmtpFaults {
   tempfail: number;
   /** 5xx to RCPT TO or the end of DATA: a verdict on the message. */
   reject: number;
-  /** The connection is reset as soon as DATA starts arriving. */
+  /** The connection is reset (RST) as soon as DATA starts arriving. */
   reset: number;
+  /** The connection is closed cleanly (FIN, no answer) as soon as DATA starts arriving. */
+  drop: number;
 }
 
-export const NO_SMTP_FAULTS: SmtpFaults = Object.freeze({ noStartTls: false, tempfail: 0, reject: 0, reset: 0 });
+export const NO_SMTP_FAULTS: SmtpFaults = Object.freeze({ noStartTls: false, tempfail: 0, reject: 0, reset: 0, drop: 0 });
 
 export interface FaultyNextHop {
   /** The port the relay delivers to (the front). */
@@ -125,14 +127,20 @@ export async function startFaultyNextHop(options: { seed?: number; port?: number
         dataStarted++;
         const f = hop.smtp;
         const r = chance(seqOfRecipient(session.envelope.rcptTo[0]?.address ?? ''), 'data');
-        const verdict = r < f.reset ? 'reset' : r < f.reset + f.reject / 2 ? 'reject' : r < f.reset + f.reject / 2 + f.tempfail / 2 ? 'tempfail' : 'accept';
-        const reset = verdict === 'reset';
+        const cut = f.reset + f.drop;
+        const verdict = r < f.reset ? 'reset' : r < cut ? 'drop' : r < cut + f.reject / 2 ? 'reject' : r < cut + f.reject / 2 + f.tempfail / 2 ? 'tempfail' : 'accept';
+        const reset = verdict === 'reset' || verdict === 'drop';
         let head = '';
         let seq: string | undefined;
         stream.on('data', (chunk: Buffer) => {
           if (reset) {
             const s = connectionOf(server, session);
-            if (s && !s.destroyed) s.destroy();
+            // the TCP socket under the TLS one: a reset must be a real RST
+            const tcp = (s as unknown as { _parent?: Socket } | undefined)?._parent ?? s;
+            if (tcp && !tcp.destroyed) {
+              if (verdict === 'reset') tcp.resetAndDestroy();
+              else tcp.destroy();
+            }
             return;
           }
           if (seq === undefined && head.length < 65536) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startFaultyNextHop, type FaultyNextHop } from '../fakes/faulty-next-hop.ts';
 import {
-  byLength, formatReplies, Ledger, LENGTH, LoadGenerator, mailMix, recordFigures, sleep, startRelay,
+  byLength, formatReplies, Ledger, LoadGenerator, mailMix, recordFigures, sleep, startRelay,
   type Counts, type RelayChild,
 } from './harness.ts';
 
@@ -104,4 +104,3 @@ export function assertPromise(c: Counts, o: { verdicts?: boolean; hangS?: number
   assert.ok(c.longestAttemptS < hang, `an attempt took ${c.longestAttemptS.toFixed(1)} s (bound ${hang} s)`);
 }
 
-export { LENGTH };

@@ -1,4 +1,4 @@
-// Faults of the next hop's SMTP session, under load: resets in the middle of DATA, 4xx and 5xx
+// Faults of the next hop's SMTP session, under load: resets and closes in the middle of DATA, 4xx and 5xx
 // answers at random (seeded), and a next hop that stops offering STARTTLS. A reset or a missing
 // STARTTLS is a fault of the session (4xx upstream, retried); a 5xx of the next hop is a verdict
 // on the message and goes upstream as 5xx, for that message only.
@@ -11,12 +11,12 @@ import { byLength, sleep } from './harness.ts';
 const TIMEOUT = byLength(90_000, 600_000);
 
 describe('reliability: the next hop misbehaves in SMTP', { concurrency: 1 }, () => {
-  it('next hop resets the connection in the middle of DATA: 451, retried, no loss', { timeout: TIMEOUT }, async (t) => {
+  it('next hop resets (RST) or closes (FIN) the connection in the middle of DATA: 451, retried, no loss', { timeout: TIMEOUT }, async (t) => {
     const { counts } = await runFaultCase({
-      name: 'next hop resets mid-DATA (50 % of messages)',
+      name: 'next hop resets (25 %) or closes (25 %) the connection mid-DATA',
       run: 'reset',
       async inject(hop, ms) {
-        hop.smtp = { ...NO_SMTP_FAULTS, reset: 0.5 };
+        hop.smtp = { ...NO_SMTP_FAULTS, reset: 0.25, drop: 0.25 };
         await sleep(ms);
         hop.smtp = { ...NO_SMTP_FAULTS };
       },

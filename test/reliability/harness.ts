@@ -397,9 +397,10 @@ export class Ledger {
       const copies = hop.accepted.get(e.seq) ?? 0;
       if (copies > 0) delivered++;
       if (copies > 1) duplicated += copies - 1;
-      // each attempt can put at most one copy at the next hop; all but the acknowledged one
-      // were answered otherwise (or not at all), which is how a sender ends up with a duplicate
-      if (copies > e.attempts.length) duplicatedUnexplained += copies - e.attempts.length;
+      // each attempt that reached the relay can put at most one copy at the next hop; all but the
+      // acknowledged one were answered otherwise (or not at all): how a sender gets a duplicate
+      const reached = e.attempts.filter((a) => a.outcome !== 'unreachable').length;
+      if (copies > reached) duplicatedUnexplained += copies - reached;
       if (e.state === 'acknowledged') {
         acknowledged++;
         if (copies === 0) lost++;
