@@ -42,7 +42,8 @@ export class GitSync {
     if (this.busy) return false;
     this.busy = true;
     try {
-      const git = simpleGit(this.options.dir);
+      // a fetch nobody answers (a black-holed remote) is killed, or it would block every later pull
+      const git = simpleGit({ baseDir: this.options.dir, timeout: { block: Math.max(this.options.intervalMs, 10_000) } });
       await git.fetch('origin', this.options.branch);
       await git.reset(['--hard', `origin/${this.options.branch}`]);
       const head = (await git.revparse(['HEAD'])).trim();
