@@ -12,7 +12,7 @@
 // --write records the report in bench/results/relay.md (relay-replies.md with --mix replies).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,7 +209,9 @@ function outlookReply(i: number): string {
   ].join('\r\n');
 }
 
-const corpusDir = join(ROOT, '..', 'shared', 'corpus');
+// The shared corpus lives beside the checkout (or SIGOPS_CORPUS); on a fresh clone without it the
+// mix is the generated replies only, and the report says how many corpus messages it had.
+const corpusDir = process.env.SIGOPS_CORPUS ?? join(ROOT, '..', 'shared', 'corpus');
 const corpusFiles: string[] = [];
 const walk = (d: string) => {
   for (const n of readdirSync(d)) {
@@ -218,7 +220,8 @@ const walk = (d: string) => {
     else if (n.endsWith('.eml')) corpusFiles.push(p);
   }
 };
-walk(corpusDir);
+if (existsSync(corpusDir)) walk(corpusDir);
+else process.stderr.write(`no shared corpus at ${corpusDir}: generated replies only (set SIGOPS_CORPUS)\n`);
 const messages: string[] = [];
 if (MIX === 'all') for (const f of corpusFiles.sort()) messages.push(withTenant(readFileSync(f, 'latin1')));
 const corpusCount = messages.length;

@@ -10,10 +10,10 @@ import { loadConfigRepo } from '../../src/config/index.ts';
 import { offlineChooser, type ChooseFn } from '../../src/mime/index.ts';
 import { compilePolicy } from '../../src/policy/index.ts';
 import { sign, verifyOutput } from './helpers.ts';
-import { CORPUS_DIR } from '../corpus.ts';
+import { CORPUS_DIR, CORPUS_MISSING } from '../corpus.ts';
 
 const CORPUS = CORPUS_DIR;
-const files = ['mailparser', 'mimekit', 'talon-replies'].flatMap((d) =>
+const files = CORPUS_MISSING ? [] : ['mailparser', 'mimekit', 'talon-replies'].flatMap((d) =>
   readdirSync(join(CORPUS, d))
     .filter((f) => f !== 'LICENSE' && !f.endsWith('.md'))
     .map((f) => join(CORPUS, d, f)),
@@ -37,7 +37,7 @@ const EXPECTED_PASS: Record<string, string> = {
   'bounce.txt': 'report',
 };
 
-describe('corpus through sigops sign', () => {
+describe('corpus through sigops sign', { skip: CORPUS_MISSING }, () => {
   assert.ok(files.length >= 40, `corpus found (${files.length} files)`);
   for (const file of files) {
     it(file.slice(CORPUS.length + 1), async () => {

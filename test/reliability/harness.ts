@@ -79,8 +79,7 @@ export const recipientFor = (seq: string): string => `bob+${seq}@example.org`;
  */
 export async function mailMix(): Promise<{ readonly names: readonly string[]; readonly messages: readonly Buffer[] }> {
   const files: string[] = [];
-  const corpus = process.env.SIGOPS_CORPUS ?? join(PROJECT, '..', 'shared', 'corpus');
-  if (existsSync(corpus)) files.push(...(await import('../corpus.ts')).corpusFiles());
+  files.push(...(await import('../corpus.ts')).corpusFiles());
   const fixtures = join(PROJECT, 'test', 'fixtures', 'mail');
   for (const n of readdirSync(fixtures).sort()) if (n.endsWith('.eml')) files.push(join(fixtures, n));
   const messages = files.map((f) => {
