@@ -6,6 +6,16 @@ import { dirname, join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { Logger } from '../log/index.ts';
 
+/**
+ * `https://user:token@host/…` → `https://***@host/…`: a deploy token in `--repo` (the Kubernetes
+ * manifests put one there from a Secret) must not reach the logs through an error message.
+ */
+export function redactCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]+@/gi, '$1***@');
+}
+
+const messageOf = (err: unknown): string => redactCredentials(err instanceof Error ? err.message : String(err));
+
 export interface GitSyncOptions {
   readonly url: string;
   readonly branch: string;
@@ -30,8 +40,17 @@ export class GitSync {
     const { url, branch, dir } = this.options;
     if (!existsSync(join(dir, '.git'))) {
       await mkdir(dirname(dir), { recursive: true });
-      await simpleGit().clone(url, dir, ['--branch', branch, '--single-branch', '--depth', '50']);
+      try {
+        await simpleGit().clone(url, dir, ['--branch', branch, '--single-branch', '--depth', '50']);
+      } catch (err) {
+        throw new Error(messageOf(err));
+      }
     } else {
+      // the clone outlives a restart (a volume): follow the URL as given now, so a rotated token
+      // or a moved repository takes effect instead of the one stored at the first clone
+      await simpleGit(dir)
+        .remote(['set-url', 'origin', url])
+        .catch((err: unknown) => this.log.warn({ err: messageOf(err) }, 'could not update the clone\'s remote URL; pulling from the stored one'));
       await this.pull();
     }
     this.head = (await simpleGit(dir).revparse(['HEAD'])).trim();
@@ -53,7 +72,7 @@ export class GitSync {
       this.onChange();
       return true;
     } catch (err) {
-      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'config pull failed; keeping the current clone');
+      this.log.error({ err: messageOf(err) }, 'config pull failed; keeping the current clone');
       return false;
     } finally {
       this.busy = false;

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
 import { silentLogger } from '../../src/log/index.ts';
-import { GitSync } from '../../src/relay/git-sync.ts';
+import { GitSync, redactCredentials } from '../../src/relay/git-sync.ts';
 import { PolicyStore } from '../../src/relay/policy-store.ts';
 import { startNextHop } from '../fakes/next-hop.ts';
 import { CONTOSO, FABRIKAM, makePolicy, message, send, startTestRelay, tenant, until } from './helpers.ts';
@@ -97,6 +97,51 @@ describe('GitSync (--repo)', () => {
         sync.stop();
         await store.close();
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a deploy token in --repo out of its errors and logs', async () => {
+    assert.equal(
+      redactCredentials("fatal: unable to access 'https://x-access-token:ghs_Secret123@github.com/org/config.git/': 403"),
+      "fatal: unable to access 'https://***@github.com/org/config.git/': 403",
+    );
+    assert.equal(redactCredentials('ssh://git@github.com/org/config.git'), 'ssh://***@github.com/org/config.git');
+    assert.equal(redactCredentials('https://github.com/org/config.git'), 'https://github.com/org/config.git');
+    const dir = await mkdtemp(join(tmpdir(), 'sigops-git-'));
+    try {
+      // nothing listens on port 1: the clone fails, and its error must not carry the token
+      const sync = new GitSync({ url: 'http://deploy:tok3n-s3cret@127.0.0.1:1/org/config.git', branch: 'main', dir: join(dir, 'clone'), intervalMs: 200 }, silentLogger(), () => {});
+      const err = await sync.init().then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof Error, 'the clone fails');
+      assert.doesNotMatch(err.message, /tok3n-s3cret/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('follows the --repo URL given now when the clone survived a restart (a rotated token)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sigops-git-'));
+    try {
+      const work = join(dir, 'work');
+      await cp(new URL('../../example-config', import.meta.url), work, { recursive: true });
+      const w = simpleGit(work);
+      await w.init(['--initial-branch=main']);
+      await w.addConfig('user.email', 't@example.org').addConfig('user.name', 't');
+      await w.add('.').then(() => w.commit('initial'));
+      await simpleGit().clone(work, join(dir, 'old.git'), ['--bare']);
+      const clone = join(dir, 'clone');
+      await new GitSync({ url: join(dir, 'old.git'), branch: 'main', dir: clone, intervalMs: 200 }, silentLogger(), () => {}).init();
+      // the repository moves; the old location is gone
+      await run('mv', [join(dir, 'old.git'), join(dir, 'new.git')]);
+      const sync = new GitSync({ url: join(dir, 'new.git'), branch: 'main', dir: clone, intervalMs: 200 }, silentLogger(), () => {});
+      await sync.init();
+      assert.equal((await simpleGit(clone).remote(['get-url', 'origin']))?.trim(), join(dir, 'new.git'));
+      await writeFile(join(work, 'NOTE.md'), 'moved\n');
+      await w.add('.').then(() => w.commit('after the move'));
+      await w.push(join(dir, 'new.git'), 'main');
+      assert.equal(await sync.pull(), true, 'pulls from the new URL');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
