@@ -3,7 +3,7 @@
 // (src/mime/sign-worker.ts) with esbuild into two ES modules that plain `node` runs with no
 // node_modules and no TypeScript loader: what the container image ships (see Dockerfile). The
 // worker goes beside the CLI as sign-worker.mjs, where src/mime/offload.ts looks for it.
-// Bundled, the relay also needs less memory than through tsx (README, "Performance").
+// Bundled, the relay also needs less memory than through tsx (docs/relay.md, "Performance").
 //
 // Usage: node scripts/build-image.mjs [--outdir DIR]   (default dist/)
 import { build } from 'esbuild';
