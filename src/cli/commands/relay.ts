@@ -1,6 +1,6 @@
 // `sigops relay`: runs the signing relay until SIGTERM/SIGINT (see docs/relay.md).
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createRelayLogger, parseHostPort, runRelay } from '../../relay/index.ts';
 
 interface RelayCliOptions {
@@ -46,31 +46,45 @@ function allowList(opts: RelayCliOptions): string[] | undefined {
   return specs.length > 0 ? specs : undefined;
 }
 
+/**
+ * Every relay flag that takes a value can also come from the environment: SIGOPS_ and the flag's
+ * name in capitals (--deliver-timeout → SIGOPS_DELIVER_TIMEOUT), so a container or a systemd unit
+ * configures the relay without a command line. A flag on the command line wins over its variable.
+ * The one switch, --deliver-insecure-tls, has none: commander turns a switch on for any value
+ * (SIGOPS_…=false too), and that one must never be switched on by accident.
+ */
+export const relayEnvName = (flag: string): string => `SIGOPS_${flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()}`;
+
+function fromEnv(flags: string, description: string, defaultValue?: string): Option {
+  const option = new Option(flags, description).env(relayEnvName(flags.split(' ')[0]!));
+  return defaultValue === undefined ? option : option.default(defaultValue);
+}
+
 export function registerRelay(program: Command): void {
   program
     .command('relay')
     .description('run the signing relay (SMTP in with STARTTLS, sign, deliver back to Exchange Online)')
-    .option('--config <dir>', 'config repository (local clone, watched for changes)')
-    .option('--repo <url>', 'clone this git repository into --config (default .sigops-config) and pull it')
-    .option('--branch <name>', 'branch of --repo', 'main')
-    .option('--pull-interval <seconds>', 'how often to pull --repo', '60')
-    .option('--listen <host:port>', 'SMTP listener', '0.0.0.0:25')
-    .option('--http <host:port>', 'serve /metrics, /healthz and /readyz')
-    .option('--hostname <name>', 'name in the greeting, EHLO and Received headers (default: the host name)')
-    .option('--deliver <smtp://host:port>', "send everything here instead of each tenant's deliverTo")
-    .option('--outbox <dir>', 'write delivered mail to <dir>/<timestamp>-<id>.eml (development)')
-    .option('--tls-cert <file>', 'listener certificate (PEM); a self-signed one is generated when missing')
-    .option('--tls-key <file>', 'listener private key (PEM)')
-    .option('--client-cert-dir <dir>', 'client certificates for the next hop: <dir>/<certificateDomain>.crt and .key')
-    .option('--deliver-ca <file>', 'extra CA certificate(s) (PEM) trusted for the next hop')
+    .addOption(fromEnv('--config <dir>', 'config repository (local clone, watched for changes)'))
+    .addOption(fromEnv('--repo <url>', 'clone this git repository into --config (default .sigops-config) and pull it'))
+    .addOption(fromEnv('--branch <name>', 'branch of --repo', 'main'))
+    .addOption(fromEnv('--pull-interval <seconds>', 'how often to pull --repo', '60'))
+    .addOption(fromEnv('--listen <host:port>', 'SMTP listener', '0.0.0.0:25'))
+    .addOption(fromEnv('--http <host:port>', 'serve /metrics, /healthz and /readyz'))
+    .addOption(fromEnv('--hostname <name>', 'name in the greeting, EHLO and Received headers (default: the host name)'))
+    .addOption(fromEnv('--deliver <smtp://host:port>', "send everything here instead of each tenant's deliverTo"))
+    .addOption(fromEnv('--outbox <dir>', 'write delivered mail to <dir>/<timestamp>-<id>.eml (development)'))
+    .addOption(fromEnv('--tls-cert <file>', 'listener certificate (PEM); a self-signed one is generated when missing'))
+    .addOption(fromEnv('--tls-key <file>', 'listener private key (PEM)'))
+    .addOption(fromEnv('--client-cert-dir <dir>', 'client certificates for the next hop: <dir>/<certificateDomain>.crt and .key'))
+    .addOption(fromEnv('--deliver-ca <file>', 'extra CA certificate(s) (PEM) trusted for the next hop'))
     .option('--deliver-insecure-tls', 'accept any next-hop certificate (testing only)')
-    .option('--deliver-timeout <seconds>', 'next-hop connect/greeting/idle timeout', '60')
-    .option('--allow <cidrs>', 'comma-separated source CIDRs allowed to connect; "exchange-online" = Microsoft\'s ranges')
-    .option('--allow-file <file>', 'allow-list file: one CIDR (or "exchange-online") per line, # comments')
-    .option('--require-client-cert <name>', 'accept mail only from clients presenting a verified TLS certificate for this name (production: mail.protection.outlook.com)')
-    .option('--client-ca <file>', 'extra CA certificate(s) (PEM) trusted for client certificates, besides the system store')
-    .option('--state <dir>', 'state directory (usage records)', '.sigops-state')
-    .option('--drain-timeout <seconds>', 'on SIGTERM, how long messages in flight may take to finish', '30')
+    .addOption(fromEnv('--deliver-timeout <seconds>', 'next-hop connect/greeting/idle timeout', '60'))
+    .addOption(fromEnv('--allow <cidrs>', 'comma-separated source CIDRs allowed to connect; "exchange-online" = Microsoft\'s ranges'))
+    .addOption(fromEnv('--allow-file <file>', 'allow-list file: one CIDR (or "exchange-online") per line, # comments'))
+    .addOption(fromEnv('--require-client-cert <name>', 'accept mail only from clients presenting a verified TLS certificate for this name (production: mail.protection.outlook.com)'))
+    .addOption(fromEnv('--client-ca <file>', 'extra CA certificate(s) (PEM) trusted for client certificates, besides the system store'))
+    .addOption(fromEnv('--state <dir>', 'state directory (usage records)', '.sigops-state'))
+    .addOption(fromEnv('--drain-timeout <seconds>', 'on SIGTERM, how long messages in flight may take to finish', '30'))
     .action(async (opts: RelayCliOptions) => {
       const { log, flush } = createRelayLogger();
       if (!opts.config && !opts.repo) throw new Error('give --config DIR or --repo URL');
