@@ -2,52 +2,19 @@
 // loopback: the fleet goes down → the rule is noted, then disabled in the fake; `plan` shows the
 // hold and `apply` keeps the rule disabled (also while it updates the rule); the fleet comes back
 // → the rule is re-enabled after the recovery wait. A paused tenant is never touched; a rule
-// sigops does not manage is refused; a throttled Exchange is retried by the client. And the
-// same through the real CLI.
+// sigops does not manage is refused; a throttled Exchange is retried by the client. The CLI:
+// cli.test.ts.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applyFailover, failoverFailed, planFailover, probeFleet, renderFailoverPlan, renderFailoverReport, type FailoverSettings } from '../../src/failover/index.ts';
 import { applyPlan, planTenants, renderPlan } from '../../src/plan/index.ts';
 import { silentLogger } from '../../src/log/index.ts';
 import type { Tenant } from '../../src/model/index.ts';
-import { runSigops } from '../cli.ts';
-import { CLIENT_ID, CONTOSO_ID, FABRIKAM_ID, SECRET, configOf, startHarness, tenant, type Harness } from '../exchange/helpers.ts';
-
-/** A relay's /healthz on loopback that can go away (connection refused) and come back on the same port. */
-interface Healthz {
-  readonly url: string;
-  down(): Promise<void>;
-  up(): Promise<void>;
-}
-
-async function startHealthz(): Promise<Healthz> {
-  let server: Server | undefined;
-  let port = 0;
-  const up = async (): Promise<void> => {
-    server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'ok', ready: true, config: { generation: 1, tenants: 2 } }));
-    });
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as { port: number }).port;
-  };
-  await up();
-  return {
-    url: `http://127.0.0.1:${port}/healthz`,
-    up,
-    async down() {
-      const s = server!;
-      s.closeAllConnections();
-      await new Promise<void>((r) => s.close(() => r()));
-    },
-  };
-}
+import { CONTOSO_ID, FABRIKAM_ID, configOf, startHarness, tenant, type Harness } from '../exchange/helpers.ts';
+import { startHealthz, type Healthz } from './healthz.ts';
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 const at = (minutes: number) => (): Date => new Date(T0 + minutes * 60_000);
@@ -172,74 +139,5 @@ describe('failover against the Exchange fake and relay health endpoints', { conc
     } finally {
       await other.fake.stop();
     }
-  });
-});
-
-describe('sigops failover (the CLI)', () => {
-  let h: Harness;
-  let dir: string;
-  let config: string;
-  let caFile: string;
-  let relay: Healthz;
-
-  before(async () => {
-    h = await startHarness();
-    dir = mkdtempSync(join(tmpdir(), 'sigops-failover-cli-'));
-    config = join(dir, 'config');
-    cpSync(resolve('example-config'), config, { recursive: true });
-    caFile = join(dir, 'fake-ca.pem');
-    writeFileSync(caFile, h.fake.caCert);
-    relay = await startHealthz();
-  });
-  after(async () => {
-    await h.fake.stop();
-    await relay.down().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const sigops = (args: string[]) =>
-    runSigops(args, {
-      SIGOPS_EXCHANGE_URL: h.fake.exchangeUrl,
-      SIGOPS_LOGIN_URL: h.fake.loginUrl,
-      SIGOPS_CLIENT_ID: CLIENT_ID,
-      SIGOPS_CLIENT_SECRET: SECRET,
-      NODE_EXTRA_CA_CERTS: caFile,
-    });
-
-  it('down → disabled (logged); plan shows it; apply keeps it; back → enabled', async () => {
-    const apply = await sigops(['apply', '--config', config]);
-    assert.equal(apply.code, 0, apply.stderr + apply.stdout);
-
-    const none = await sigops(['failover', '--config', config]);
-    assert.equal(none.code, 1);
-    assert.match(none.stderr, /FailoverSettingsError \[failover-settings\]: no --health URL given/);
-
-    await relay.down();
-    const preview = await sigops(['failover', '--config', config, '--health', relay.url, '--after', '0', '--plan-only']);
-    assert.equal(preview.code, 0, preview.stderr);
-    assert.match(preview.stdout, /relay fleet UNHEALTHY/);
-    assert.match(preview.stdout, /contoso \(7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10\): disabled: .*\n {2}would write the failover note \(Set-TransportRule -Comments\), then disable the rule \(Disable-TransportRule\)/);
-    assert.equal(h.fake.object(CONTOSO_ID, 'TransportRule', RULE)!.State, 'Enabled', '--plan-only writes nothing');
-
-    const down = await sigops(['failover', '--config', config, '--health', relay.url, '--after', '0']);
-    assert.equal(down.code, 0, down.stderr);
-    assert.match(down.stdout, /contoso: SWITCHED: /);
-    assert.match(down.stderr, /"msg":"failover: rule disabled/);
-    assert.equal(h.fake.object(CONTOSO_ID, 'TransportRule', RULE)!.State, 'Disabled');
-
-    const plan = await sigops(['plan', '--config', config, '--detailed-exitcode']);
-    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
-    assert.match(plan.stdout, /failover: rule disabled by failover since /);
-    const kept = await sigops(['apply', '--config', config]);
-    assert.equal(kept.code, 0, kept.stderr);
-    assert.equal(h.fake.object(CONTOSO_ID, 'TransportRule', RULE)!.State, 'Disabled');
-
-    await relay.up();
-    const back = await sigops(['failover', '--config', config, '--health', relay.url, '--recover-after', '0', '--format', 'json']);
-    assert.equal(back.code, 0, back.stderr);
-    const report = JSON.parse(back.stdout) as { tenants: { slug: string; outcome: string }[] };
-    assert.equal(report.tenants.find((t) => t.slug === 'contoso')?.outcome, 'enabled');
-    assert.match(back.stderr, /"msg":"failover: rule re-enabled/);
-    assert.equal(h.fake.object(CONTOSO_ID, 'TransportRule', RULE)!.State, 'Enabled');
   });
 });

@@ -102,7 +102,8 @@ Examples:
         if (interval !== undefined && !(interval > 0)) throw new FailoverSettingsError(`--watch ${opts.watch}: not a number of seconds`, 'Give --watch as seconds between checks, e.g. --watch 60.');
         const logger = cliLogger();
         const exchange = new ExchangeConnector({ ...exchangeOptionsFromEnv(), logger });
-        process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+        // --watch ends between rounds on SIGTERM/SIGINT (a round in progress finishes its writes).
+        if (interval !== undefined) process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
         for (;;) {
           try {
             await checkOnce(opts, settings, timeoutMs, exchange, logger);
