@@ -11,6 +11,7 @@ import { registerLogin } from './commands/login.ts';
 import { registerDirectory } from './commands/directory.ts';
 import { registerUsage } from './commands/usage.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerFailover } from './commands/failover.ts';
 import { reportError } from './report.ts';
 
 const program = new Command();
@@ -27,6 +28,7 @@ for (const register of [
   registerRelay,
   registerPlan,
   registerApply,
+  registerFailover,
   registerDoctor,
   registerLogin,
   registerDirectory,

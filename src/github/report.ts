@@ -132,7 +132,22 @@ export function driftReport(plan: Plan, details: string, h: ReportHeader): strin
     ? "Someone changed sigops's connectors or transport rule outside the repository, or an apply did not finish. " +
       'Run the apply workflow (workflow_dispatch) to put Exchange back as the repository says, or change the repository to keep the live values.\n'
     : '';
-  return [title, headerLine(h), advice, details.trim(), ''].join('\n');
+  return [title, headerLine(h), advice, ...failoverLines(plan), details.trim(), ''].join('\n');
+}
+
+/** Tenants whose rule `sigops failover` holds disabled: mail flows unsigned there, say it first. */
+export function failoverHeld(plan: Plan): string[] {
+  return plan.tenants.filter((t) => t.failover?.state === 'disabled').map((t) => t.slug);
+}
+
+function failoverLines(plan: Plan): string[] {
+  const held = failoverHeld(plan);
+  if (held.length === 0) return [];
+  return [
+    `> 🛑 **Failover** holds the routing rule disabled in ${held.map((s) => `\`${s}\``).join(', ')} (the relay fleet was unhealthy): ` +
+      'mail flows unsigned; apply keeps the rule disabled and `sigops failover` re-enables it once the fleet is healthy again.',
+    '',
+  ];
 }
 
 export function applyReport(report: ApplyReport, details: string, checksumNote: string, h: ReportHeader): string {

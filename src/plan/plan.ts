@@ -8,6 +8,8 @@ import {
   ExchangeConnector,
   desiredObjects,
   acceptedDomainFindings,
+  failoverNoteText,
+  parseFailoverNote,
   isManagedBySigops,
   isRuleEnabled,
   listAcceptedDomains,
@@ -183,15 +185,42 @@ export async function planPresentTenant(connector: ExchangeConnector, tenant: Te
   // So does a certificate name Exchange does not attribute to the tenant: routing mail to the
   // relay would have it refused on its way back (550 5.7.64 ATTR36), or lost for null senders.
   if (found.some(isBlocking)) return { ...base, changes: [], live: liveList, conflicts: [], ...findings };
-  const desired = desiredObjects(tenant);
+  const failover = failoverOf(live.ours.get('TransportRule'));
+  const held = failover ? { failover } : {};
+  const desired = withFailover(desiredObjects(tenant), live.ours.get('TransportRule'), tenant.enabled);
   let ours: ReadonlyMap<ObjectKind, LiveObject> = live.ours;
   try {
     ours = await resolveGroupIdentities(client, desired, live.ours);
   } catch (err) {
-    return { ...base, changes: [], live: liveList, conflicts: [], ...findings, error: describeError(err) };
+    return { ...base, changes: [], live: liveList, conflicts: [], ...findings, ...held, error: describeError(err) };
   }
   const resolvedList = CREATE_ORDER.flatMap((k) => (ours.has(k) ? [ours.get(k)!] : []));
-  return { ...base, changes: diffTenant(desired, ours), live: resolvedList, conflicts: [], ...findings };
+  return { ...base, changes: diffTenant(desired, ours), live: resolvedList, conflicts: [], ...findings, ...held };
+}
+
+/** The failover note on the live rule, if any. */
+function failoverOf(rule: LiveObject | undefined): ReturnType<typeof parseFailoverNote> {
+  const comments = rule?.fields.Comments;
+  return typeof comments === 'string' ? parseFailoverNote(comments) : undefined;
+}
+
+/**
+ * The desired rule as failover leaves it: its note stays in Comments (only the marker before it
+ * is sigops's to compare and set, and an update of Comments keeps the note), and while the note
+ * says `disabled` the rule's state is failover's: apply does not enable it into a dead fleet. A
+ * paused tenant stays disabled whatever the note says.
+ */
+function withFailover(desired: readonly DesiredObject[], rule: LiveObject | undefined, tenantEnabled: boolean): DesiredObject[] {
+  const comments = rule?.fields.Comments;
+  if (typeof comments !== 'string' || failoverNoteText(comments) === '') return [...desired];
+  const note = parseFailoverNote(comments);
+  return desired.map((d) => {
+    if (d.kind !== 'TransportRule') return d;
+    const { enabled, ...rest } = d;
+    const params = { ...d.params, Comments: `${String(d.params.Comments ?? '')}${failoverNoteText(comments)}` };
+    const holds = note?.state === 'disabled' && tenantEnabled;
+    return { ...rest, params, ...(holds || enabled === undefined ? {} : { enabled }) };
+  });
 }
 
 

@@ -1,6 +1,6 @@
 // Renderers of plans and apply reports: text (terminal), markdown (pull-request comments,
 // per-tenant details folded) and JSON. Each shows the checksum.
-import type { ExchangeValue } from '../exchange/index.ts';
+import { describeFailoverNote, type ExchangeValue } from '../exchange/index.ts';
 import { blockingFindings } from './findings.ts';
 import { formatRequestReference } from '../errors/index.ts';
 import type { ApplyReport, Change, ChangeAction, Plan, PlanFormat, TenantPlan } from './types.ts';
@@ -75,6 +75,7 @@ function tenantProblemLines(t: TenantPlan): string[] {
   }
   for (const c of t.conflicts) out.push(`conflict: ${c.message}`);
   for (const f of t.findings ?? []) out.push(`${f.severity}: ${f.message}`, `advice: ${f.advice}`);
+  if (t.failover) out.push(`failover: ${describeFailoverNote(t.failover)}`);
   return out;
 }
 
@@ -125,7 +126,7 @@ function tenantCell(t: TenantPlan): string {
   if (t.conflicts.length) return `❌ ${t.conflicts.length} conflict${t.conflicts.length === 1 ? '' : 's'}`;
   const blocking = blockingFindings(t);
   if (blocking.length) return `❌ ${blocking.map((f) => f.code).join(', ')}`;
-  const warned = (t.findings ?? []).length > 0 ? ' ⚠️' : '';
+  const warned = ((t.findings ?? []).length > 0 ? ' ⚠️' : '') + (t.failover?.state === 'disabled' ? ' · 🛑 rule held disabled by failover' : '');
   if (t.changes.length === 0) return `✅ no changes${warned}`;
   return ACTIONS.map((a) => [a, t.changes.filter((c) => c.action === a).length] as const)
     .filter(([, n]) => n > 0)

@@ -1,10 +1,10 @@
 // Plan data: what sigops would change in each tenant's Exchange Online, field by field.
 // A plan is plain JSON-able data so it can be rendered, checksummed, stored and applied later.
-import type { DomainFinding, ExchangeValue, ObjectKind } from '../exchange/index.ts';
+import type { DomainFinding, ExchangeValue, FailoverNote, ObjectKind } from '../exchange/index.ts';
 import type { RequestReference } from '../errors/index.ts';
 import type { TenantCloud } from '../model/index.ts';
 
-export type { DomainFinding, ExchangeValue, ObjectKind };
+export type { DomainFinding, ExchangeValue, FailoverNote, ObjectKind };
 
 export type ChangeAction = 'create' | 'update' | 'remove' | 'enable' | 'disable';
 
@@ -64,6 +64,11 @@ export interface TenantPlan {
    * the tenant's changes like a conflict: mail coming back would be refused.
    */
   readonly findings?: readonly DomainFinding[];
+  /**
+   * The failover note on the live rule (`sigops failover`), when there is one. While it says
+   * `disabled`, the plan never enables the rule: failover re-enables it once the fleet is healthy.
+   */
+  readonly failover?: FailoverNote;
   readonly error?: TenantPlanError;
 }
 

@@ -27,6 +27,7 @@ import { GitHubApiError } from '../../src/github/client.ts';
 import { TemplateCompileError } from '../../src/signature/template.ts';
 import { NoTenantError } from '../../src/mime/chooser.ts';
 import { DoctorOptionError } from '../../src/doctor/errors.ts';
+import { FailoverSettingsError, RuleNotManagedError } from '../../src/failover/errors.ts';
 
 const api = { status: 500, cmdlet: 'Get-TransportRule', message: 'boom' };
 
@@ -57,6 +58,8 @@ const EXAMPLES: Record<string, () => SigopsError> = {
   NoTenantError: () => new NoTenantError('bob@elsewhere.example', 'elsewhere.example', ['contoso.com']),
   DirectorySyncError: () => new DirectorySyncError('not-graph', 'tenant contoso reads its directory from a file'),
   DoctorOptionError: () => new DoctorOptionError('--connect-to x is not HOST:PORT:ADDRESS:PORT', 'Write it as curl does.'),
+  FailoverSettingsError: () => new FailoverSettingsError('no --health URL given', "Give the relay fleet's /healthz URLs."),
+  RuleNotManagedError: () => new RuleNotManagedError('sigops route'),
 };
 
 

@@ -309,6 +309,9 @@ function cmdletSchema(cmdlet: string): { verb: string; kind: Kind; params: Recor
       return { verb, kind, params: { Identity: 'string', Name: 'string', ...own } };
     case 'Remove':
       return { verb, kind, params: { Identity: 'string', Confirm: 'bool' } };
+    // Enable-/Disable-TransportRule take -Identity (and -Confirm); they only switch State
+    // (MicrosoftDocs/office-docs-powershell, exchange/exchange-ps/exchange/Enable-TransportRule.md
+    // and Disable-TransportRule.md). `sigops failover` and apply use them.
     case 'Enable':
       return { verb, kind, params: { Identity: 'string' } };
     case 'Disable':

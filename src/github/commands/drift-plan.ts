@@ -2,7 +2,7 @@
 // summary; exit 2 when live Exchange differs from the repository.
 import type { Plan } from '../../plan/types.ts';
 import { withoutPlanMarkers } from '../comment.ts';
-import { driftReport, invalidConfigReport, planErrors, planFailedReport, planHasChanges } from '../report.ts';
+import { driftReport, failoverHeld, invalidConfigReport, planErrors, planFailedReport, planHasChanges } from '../report.ts';
 import { EXIT, load, pathMapper, withAdvice, type Run } from './context.ts';
 
 export async function doDriftPlan(run: Run): Promise<number> {
@@ -25,6 +25,14 @@ export async function doDriftPlan(run: Run): Promise<number> {
   await run.summary.write(driftReport(plan, details, run.header));
   await run.setOutput('checksum', plan.checksum);
   await run.setOutput('has-changes', String(planHasChanges(plan)));
+  const held = failoverHeld(plan);
+  if (held.length > 0) {
+    run.annotate({
+      level: 'warning',
+      title: 'sigops: failover',
+      message: `the routing rule is held disabled by failover in ${held.join(', ')} (relay fleet unhealthy): mail flows unsigned; see the job summary`,
+    });
+  }
   if (planErrors(plan).length) return EXIT.failed;
   if (planHasChanges(plan)) {
     const drifted = plan.tenants.filter((t) => t.changes.length).map((t) => t.slug);
