@@ -5,7 +5,7 @@
 // SIGOPS_REQUIRE_KUBECTL=1 (CI), where a missing kubectl fails.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
@@ -44,7 +44,7 @@ interface PodSpec {
   volumes?: Volume[];
   terminationGracePeriodSeconds?: number;
   hostNetwork?: boolean;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; runAsGroup?: number; fsGroup?: number };
 }
 interface PodTemplate { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec }
 interface NetworkPolicyPort { port?: number | string; protocol?: string }
@@ -180,6 +180,11 @@ function checkFleet(dir: string, objects: KubeObject[], cliFlags: Set<string>): 
   // security context: non-root, read-only root, no capabilities, no escalation
   const sc = container.securityContext ?? {};
   assert.ok(pod.spec.securityContext?.runAsNonRoot || sc.runAsNonRoot, `${at}runAsNonRoot`);
+  // the pod runs as the image's own user, so the files the image ships are the user's to read
+  const imageUser = /^USER\s+(\d+):(\d+)\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  assert.ok(imageUser, 'the Dockerfile names a numeric USER uid:gid');
+  assert.equal(pod.spec.securityContext?.runAsUser, Number(imageUser[1]), `${at}runAsUser is the image's user`);
+  assert.equal(pod.spec.securityContext?.fsGroup, Number(imageUser[2]), `${at}fsGroup is the image's group`);
   assert.equal(sc.allowPrivilegeEscalation, false, `${at}allowPrivilegeEscalation false`);
   assert.equal(sc.readOnlyRootFilesystem, true, `${at}readOnlyRootFilesystem`);
   assert.ok(sc.capabilities?.drop?.includes('ALL'), `${at}drops ALL capabilities`);
