@@ -69,7 +69,7 @@ export function registerRelay(program: Command): void {
     .option('--allow-file <file>', 'allow-list file: one CIDR (or "exchange-online") per line, # comments')
     .option('--require-client-cert <name>', 'accept mail only from clients presenting a verified TLS certificate for this name (production: mail.protection.outlook.com)')
     .option('--client-ca <file>', 'extra CA certificate(s) (PEM) trusted for client certificates, besides the system store')
-    .option('--state <dir>', 'state directory (usage records)', '.sigops-state')
+    .option('--state <dir>', 'state directory (usage records, the Sent Items queue)', '.sigops-state')
     .option('--drain-timeout <seconds>', 'on SIGTERM, how long messages in flight may take to finish', '30')
     .action(async (opts: RelayCliOptions) => {
       const { log, flush } = createRelayLogger();
@@ -95,6 +95,13 @@ export function registerRelay(program: Command): void {
         allow: allowList(opts),
         requireClientCert: opts.requireClientCert ? { name: opts.requireClientCert, extraCa: opts.clientCa ? readFileSync(opts.clientCa) : undefined } : undefined,
         stateDir: opts.state,
+        // the Sent Items update (docs/sent-items.md) reaches Graph where SIGOPS_GRAPH_URL / SIGOPS_LOGIN_URL say, if set
+        sentItems: {
+          graph: {
+            ...(process.env.SIGOPS_GRAPH_URL ? { graphUrl: process.env.SIGOPS_GRAPH_URL } : {}),
+            ...(process.env.SIGOPS_LOGIN_URL ? { loginUrl: process.env.SIGOPS_LOGIN_URL } : {}),
+          },
+        },
       }).catch(async (err: unknown) => {
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'relay did not start');
         await flush();
