@@ -93,9 +93,11 @@ export class SignedCopy {
   private finish(): void {
     const file = this.file;
     if (!file || this.abandoned) return;
-    file.end(() => {
+    // complete only once every byte is on disk and the file closed; an error on the way abandons it
+    file.once('finish', () => file.once('close', () => {
       if (!this.abandoned) this.settle({ ok: true, bytes: this.bytes });
-    });
+    }));
+    file.end();
   }
 
   private abandon(reason: CopyAbandoned): void {
