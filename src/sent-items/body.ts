@@ -20,11 +20,14 @@ const MAX_DEPTH = 32;
 
 /** The message's body (HTML preferred), or undefined when it has no readable text part. */
 export function messageBody(raw: Buffer): MessageBody | undefined {
-  const found = bodyOf(split(raw), 0);
-  return found;
+  return bodyOf(split(raw), 0);
 }
 
 function split(raw: Buffer): Part {
+  if (raw[0] === 10 || (raw[0] === 13 && raw[1] === 10)) {
+    // no header at all: the part starts with its empty line
+    return { headers: new Map(), body: raw.subarray(raw[0] === 13 ? 2 : 1) };
+  }
   // the header block ends at the first empty line (CRLF CRLF, or bare LF LF)
   let end = -1;
   let bodyStart = raw.length;
@@ -41,18 +44,10 @@ function split(raw: Buffer): Part {
       break;
     }
   }
-  if (i0(raw)) {
-    // no header at all: the part starts with its empty line
-    return { headers: new Map(), body: raw.subarray(raw[0] === 13 ? 2 : 1) };
-  }
   const block = end < 0 ? raw : raw.subarray(0, end);
   const headers = new Map<string, string>();
   for (const f of parseHeaderFields(block)) if (!headers.has(f.name)) headers.set(f.name, f.value);
   return { headers, body: end < 0 ? Buffer.alloc(0) : raw.subarray(bodyStart) };
-}
-
-function i0(raw: Buffer): boolean {
-  return raw[0] === 10 || (raw[0] === 13 && raw[1] === 10);
 }
 
 function bodyOf(part: Part, depth: number): MessageBody | undefined {
@@ -97,7 +92,7 @@ function childrenOf(body: Buffer, boundary: string): Buffer[] {
         const joined = current.join('').replace(/\r?\n$/, '');
         out.push(Buffer.from(joined, 'latin1'));
       }
-      if (bare.endsWith('--') && bare === `${delimiter}--`) return out;
+      if (bare === `${delimiter}--`) return out;
       current = [];
       continue;
     }
