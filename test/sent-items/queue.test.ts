@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { jobKey } from '../../src/sent-items/index.ts';
 import { FakeGraphMailbox } from '../fakes/graph-mailbox.ts';
+import { until } from '../relay/helpers.ts';
 import { ALICE, FakeClock, TENANT_ID, enqueue, fakeReplacer, metric, openQueue, stateDir } from './helpers.ts';
 
 describe('Sent Items queue', () => {
@@ -211,6 +212,20 @@ describe('Sent Items queue', () => {
     await second.queue.runDue();
     assert.equal(await metric(second.registry, 'sigops_sent_items_jobs_dropped_total', { reason: 'forbidden' }), 1);
     assert.equal(graph.messages.find((m) => m.internetMessageId === '<scope@contoso.com>')?.folder, 'sentitems', 'the original stays');
+  });
+
+  it('works through the queue on its own once started, batch after batch', async () => {
+    for (let i = 0; i < 6; i++) graph.addSentItem(ALICE, { internetMessageId: `<loop${i}@contoso.com>` });
+    const { queue, registry } = await openQueue({ dir, replacer: fakeReplacer(graph), clock, bounds: { firstAttemptDelayMs: 0, tickMs: 10, concurrency: 2 } });
+    for (let i = 0; i < 6; i++) await enqueue(queue, { messageId: `<loop${i}@contoso.com>` });
+    queue.start();
+    try {
+      await until(async () => (await metric(registry, 'sigops_sent_items_jobs_done_total')) === 6, 'every job done');
+    } finally {
+      await queue.stop();
+    }
+    assert.equal(graph.sentItems(ALICE).length, 6);
+    assert.ok(graph.sentItems(ALICE).every((m) => !m.isDraft && m.extended.size > 0));
   });
 
   it('makes one job of a message Exchange split: the external copy takes over from an internal one', async () => {
