@@ -365,11 +365,17 @@ export class SentItemsQueue implements SentItemsIntake {
     this.timer.unref();
   }
 
-  /** Stops the loop and waits for the jobs being worked on; what is left resumes at the next start. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop and waits a little (at most `graceMs`) for the jobs being worked on: a job cut
+   * off is safe, it resumes at the next start and finds what it had done (replace.ts).
+   */
+  async stop(graceMs = 5000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.tick;
+    if (!this.tick) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.tick, new Promise<void>((r) => (timer = setTimeout(r, graceMs).unref()))]);
+    clearTimeout(timer);
   }
 }
 
