@@ -170,12 +170,22 @@ function messageFor(e: ErrorObject, segments: string[]): Message | undefined {
         const label = typeof name === 'string' ? `rule '${name}'` : path;
         return { segments, code: 'rule-without-template', text: `${label} names no template: give at least one of signature, banner, disclaimer` };
       }
+      if (e.instancePath === '/sentItems') {
+        return {
+          segments,
+          code: 'sent-items-unscoped',
+          text: 'sentItems.update needs the Exchange management scope that limits the app\'s Mail.ReadWrite (scope: <name>), or unscoped: true to accept that the app reaches every mailbox (docs/sent-items.md)',
+        };
+      }
       return { segments, code: 'invalid-value', text: `${subject} is not valid${hint(desc)}` };
     case 'oneOf':
       return { segments, code: 'invalid-value', text: `${subject} is not valid (got ${show(e.data)})${hint(desc)}` };
     case 'not': {
       if (e.schemaPath.includes('/directory/allOf/0/')) {
         return { segments, keyOf: 'snapshot', code: 'invalid-value', text: "directory.snapshot is only for source: graph; remove it (source: file uses directory.file)" };
+      }
+      if (e.schemaPath.includes('/sentItems/allOf/1/')) {
+        return { segments, keyOf: 'unscoped', code: 'invalid-value', text: 'sentItems has both scope and unscoped: true; keep the scope and remove unscoped' };
       }
       if (e.schemaPath.includes('/directory/allOf/1/')) {
         return { segments, keyOf: 'file', code: 'invalid-value', text: "directory.file is only for source: file; remove it (source: graph uses directory.snapshot)" };

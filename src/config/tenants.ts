@@ -2,7 +2,7 @@
 // model. A file that fails its schema is still built, as far as it goes, so that the
 // cross-file checks can report its other problems in the same run; it never reaches a ConfigRepo.
 import { join } from 'node:path';
-import { TENANT_CLOUDS, type DirectorySource, type HostPort, type Rule, type SenderScope, type Tenant } from '../model/index.ts';
+import { TENANT_CLOUDS, type DirectorySource, type HostPort, type Rule, type SenderScope, type SentItemsUpdate, type Tenant } from '../model/index.ts';
 import type { ConditionRegistry } from '../policy/conditions/index.ts';
 import { mapping, text, textList } from '../policy/conditions/values.ts';
 import { TOP, type Diagnostics } from './diagnostics.ts';
@@ -60,6 +60,16 @@ function ruleFromData(item: unknown, i: number, y: YamlFile, conditions: Conditi
   };
 }
 
+/** `sentItems:` as the model holds it; anything but an enabled update (with a scope or said to be unscoped) is off. */
+function sentItemsFromData(value: unknown): SentItemsUpdate | undefined {
+  const s = mapping(value);
+  if (s.update !== true) return undefined;
+  const scope = text(s.scope);
+  if (scope !== undefined && scope.trim() !== '') return { update: true, scope: scope.trim() };
+  if (s.unscoped === true) return { update: true, unscoped: true };
+  return undefined;
+}
+
 /**
  * Builds the Tenant model. For schema-valid data this is exact; for invalid data it is a
  * best effort (wrong types dropped) used only to run the cross-file checks.
@@ -77,6 +87,7 @@ export function tenantFromData(slug: string, y: YamlFile, valid: boolean, condit
     : { source: 'file', file: dirFile ?? '' };
   const directoryKnown = valid || (dir.source === 'file' && dirFile !== undefined && DIRECTORY_PATH.test(dirFile)) ||
     (dir.source === 'graph' && DIRECTORY_PATH.test(snapshot));
+  const sentItems = sentItemsFromData(d.sentItems);
   const rules = (Array.isArray(d.rules) ? d.rules : []).map((item, i) => ruleFromData(item, i, y, conditions));
   const tenant: Tenant = {
     slug,
@@ -94,6 +105,7 @@ export function tenantFromData(slug: string, y: YamlFile, valid: boolean, condit
       internal: ex.internal === true,
     },
     directory,
+    ...(sentItems ? { sentItems } : {}),
     rules,
     file: y.file,
   };

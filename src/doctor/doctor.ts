@@ -5,6 +5,7 @@ import { ExchangeConnector, type ExchangeOptions } from '../exchange/index.ts';
 import { checkClientCertificate } from './client-certificate.ts';
 import { DoctorOptionError } from './errors.ts';
 import { checkExchangeAccess } from './exchange-access.ts';
+import { checkSentItemsScope } from './sent-items-scope.ts';
 import { checkSmartHost, type ConnectTo, type HostResolver, type SmartHostOutcome } from './smart-host.ts';
 import { resultFrom, skipped, type CheckResult, type DoctorReport, type TenantReport } from './types.ts';
 
@@ -58,7 +59,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   };
 
   const check = async (tenant: Tenant): Promise<TenantReport> => {
-    const [exchange, host, clientCert] = await Promise.all([
+    const [exchange, host, clientCert, sentItems] = await Promise.all([
       checkExchangeAccess(tenant, () => connector.tokenProvider(tenant.cloud), () => connector.client(tenant.id, tenant.cloud)),
       smartHost(tenant.exchange.smartHost),
       options.clientCertDir !== undefined
@@ -69,6 +70,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
             ...(options.now ? { now: options.now } : {}),
           })
         : undefined,
+      // listed only for a tenant with the Sent Items update: the others' reports stay as they were
+      tenant.sentItems ? checkSentItemsScope(tenant, () => connector.tokenProvider(tenant.cloud), () => connector.client(tenant.id, tenant.cloud)) : undefined,
     ]);
     const slug = tenant.slug;
     const checks: CheckResult[] = [
@@ -80,6 +83,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       clientCert
         ? resultFrom(slug, 'client-certificate', clientCert)
         : skipped('client-certificate', `not checked: give the relay's certificate directory with --client-cert-dir DIR to check ${tenant.exchange.certificateDomain}.crt/.key there`),
+      ...(sentItems ? [resultFrom(slug, 'sent-items-scope', sentItems)] : []),
     ];
     return { slug, tenantId: tenant.id, name: tenant.name, checks };
   };

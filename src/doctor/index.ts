@@ -11,6 +11,7 @@ export { checkExchangeAccess, tokenClaims, EXCHANGE_APP_PERMISSIONS, READ_CMDLET
 export { EXPIRY_WARNING_DAYS } from './certificates.ts';
 export {
   CHECK_ORDER,
+  FEATURE_CHECKS,
   allFindings,
   findingCounts,
   type CheckId,

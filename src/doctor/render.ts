@@ -11,6 +11,7 @@ const LABELS: Readonly<Record<CheckId, string>> = {
   'smart-host-dns': 'smart host DNS',
   'smart-host-tls': 'smart host TLS',
   'client-certificate': 'client certificate',
+  'sent-items-scope': 'sent items scope',
 };
 const WIDTH = Math.max(...Object.values(LABELS).map((l) => l.length));
 

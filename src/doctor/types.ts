@@ -9,7 +9,8 @@ export type CheckId =
   | 'accepted-domains' // domains and certificateDomain are accepted domains of the tenant
   | 'smart-host-dns' // smartHost resolves (A/AAAA)
   | 'smart-host-tls' // SMTP on port 25: greeting, EHLO, STARTTLS, certificate for smartHost
-  | 'client-certificate'; // the relay's client certificate for certificateDomain
+  | 'client-certificate' // the relay's client certificate for certificateDomain
+  | 'sent-items-scope'; // only for a tenant with sentItems: Mail.ReadWrite limited by a management scope
 
 export const CHECK_ORDER: readonly CheckId[] = [
   'app-permission',
@@ -19,6 +20,9 @@ export const CHECK_ORDER: readonly CheckId[] = [
   'smart-host-tls',
   'client-certificate',
 ];
+
+/** Checks listed after those, only for the tenants that use the feature they check. */
+export const FEATURE_CHECKS: readonly CheckId[] = ['sent-items-scope'];
 
 export type Severity = 'error' | 'warning';
 

@@ -103,7 +103,7 @@ export type JsonObject = Readonly<Record<string, unknown>>;
 
 /** One request as a client describes it. */
 export interface ServiceCall {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** Besides Authorization and Accept, which are always sent. */
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;

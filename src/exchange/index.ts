@@ -29,6 +29,7 @@ export * from './desired.ts';
 export * from './objects.ts';
 export * from './accepted-domains.ts';
 export * from './failover-marker.ts';
+export * from './rbac.ts';
 
 /** How to reach Exchange Online; everything optional has a production default. */
 export interface ExchangeOptions {

@@ -66,6 +66,17 @@ export interface TenantExchange {
 export const TENANT_CLOUDS = ['global', 'gcc', 'gcc-high', 'dod', 'china'] as const;
 export type TenantCloud = (typeof TENANT_CLOUDS)[number];
 
+/**
+ * `sentItems:` of a tenant: after the relay signed and delivered a message, replace the unsigned
+ * copy in the sender's Sent Items with the signed one, through Microsoft Graph (src/sent-items,
+ * docs/sent-items.md). Absent: off. The app's Mail.ReadWrite reaches every mailbox unless an
+ * Exchange management scope limits it: `scope` names that scope, and `unscoped` says in so many
+ * words that the tenant runs without one.
+ */
+export type SentItemsUpdate =
+  | { readonly update: true; readonly scope: string; readonly unscoped?: false }
+  | { readonly update: true; readonly unscoped: true; readonly scope?: undefined };
+
 export type DirectorySource =
   | { readonly source: 'file'; readonly file: string }
   | { readonly source: 'graph'; readonly snapshot: string };
@@ -80,6 +91,8 @@ export interface Tenant {
   readonly cloud?: TenantCloud;
   readonly exchange: TenantExchange;
   readonly directory: DirectorySource;
+  /** Absent: Sent Items are left alone (the default). */
+  readonly sentItems?: SentItemsUpdate;
   readonly rules: readonly Rule[];
   readonly file: string; // e.g. tenants/contoso.yaml
 }

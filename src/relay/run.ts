@@ -17,6 +17,7 @@ import { generateSelfSigned, loadTlsCredentials } from './tls.ts';
 import { UsageRecorder } from './usage.ts';
 import { WorkerPartSigner } from './signing.ts';
 import { clientTrust } from './client-cert.ts';
+import { SentItemsMetrics, SentItemsQueue, graphReplacer, type GraphReplacerOptions, type Replacer, type SentItemsBounds } from '../sent-items/index.ts';
 
 export interface RunRelayOptions {
   /** Local config repository (a git clone or plain folder). */
@@ -44,12 +45,26 @@ export interface RunRelayOptions {
   readonly log: Logger;
   /** For tests: a loader other than src/config + src/policy. */
   readonly loader?: PolicyLoader;
+  /**
+   * The Sent Items update (docs/sent-items.md): Graph endpoints and credentials overrides, the
+   * queue's bounds, and for tests a replacer and a clock of their own. The queue lives in
+   * <stateDir>/sent-items and serves only tenants with `sentItems`.
+   */
+  readonly sentItems?: {
+    readonly graph?: GraphReplacerOptions;
+    readonly bounds?: Partial<SentItemsBounds>;
+    readonly replacer?: Replacer;
+    readonly now?: () => number;
+    /** false: jobs are queued but not worked on (tests drive `runDue` themselves). Default true. */
+    readonly autoStart?: boolean;
+  };
 }
 
 export interface RunningRelay {
   readonly relay: Relay;
   readonly store: PolicyStore;
   readonly metrics: RelayMetrics;
+  readonly sentItems: SentItemsQueue;
   readonly smtp: { host: string; port: number };
   readonly http?: Server;
   stop(graceMs?: number): Promise<{ drained: boolean }>;
@@ -119,7 +134,22 @@ export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
     onProblem: (message, err) => log.warn({ err: err?.message }, message),
   });
   const clientCertificate = o.requireClientCert ? { name: o.requireClientCert.name, ca: clientTrust(o.requireClientCert.extraCa) } : undefined;
-  const relay = new Relay({ listen: o.listen, hostname, tls, store, delivery, log, metrics, allow, usage, signer, limits: o.limits, clientCertificate });
+  const sentItems = new SentItemsQueue({
+    dir: resolve(o.stateDir, 'sent-items'),
+    replacer: o.sentItems?.replacer ?? graphReplacer({ logger: log, ...o.sentItems?.graph }),
+    metrics: (state) => new SentItemsMetrics(metrics.registry, state),
+    log,
+    ...(o.sentItems?.bounds ? { bounds: o.sentItems.bounds } : {}),
+    ...(o.sentItems?.now ? { now: o.sentItems.now } : {}),
+  });
+  try {
+    await sentItems.open();
+    if (o.sentItems?.autoStart !== false) sentItems.start();
+  } catch (err) {
+    // Sent Items are a nicety: a state directory it cannot use never keeps mail from flowing
+    log.error({ err: err instanceof Error ? err.message : String(err) }, 'sent items queue unavailable; Sent Items will not be updated');
+  }
+  const relay = new Relay({ listen: o.listen, hostname, tls, store, delivery, log, metrics, allow, usage, signer, limits: o.limits, clientCertificate, sentItems });
   const smtp = await relay.start();
   const http = o.http ? await startHttp(o.http, metrics, store, relay, () => ({ git: git ? { head: git.head } : undefined, runtime: runtimeStatus() })) : undefined;
   log.info(
@@ -139,6 +169,7 @@ export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
     relay,
     store,
     metrics,
+    sentItems,
     smtp,
     http,
     async stop(graceMs = 30_000) {
@@ -148,6 +179,7 @@ export async function runRelay(o: RunRelayOptions): Promise<RunningRelay> {
       await delivery.close();
       await signer.close();
       await usage.flush();
+      await sentItems.stop();
       if (http) {
         http.closeAllConnections();
         await new Promise<void>((r) => http.close(() => r()));

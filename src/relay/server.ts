@@ -1,10 +1,11 @@
 // The relay: SMTP in (STARTTLS required), tenant checks, signing as the message streams through,
 // hand-off to the next hop, and only then the answer upstream.
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import type { HostPort } from '../model/index.ts';
+import { tenantOwnsSender, type HostPort } from '../model/index.ts';
+import type { SentItemsIntake, SignedCopy } from '../sent-items/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { TenantPolicy } from '../policy/types.ts';
 import type { AllowList } from './allowlist.ts';
@@ -59,6 +60,8 @@ export interface RelayOptions {
   readonly limits?: Partial<RelayLimits>;
   /** `--require-client-cert`: only a client with a verified certificate for this name may send. */
   readonly clientCertificate?: ClientCertificatePolicy;
+  /** The Sent Items queue: a signed copy of each signed message of a tenant with `sentItems` goes there once delivered. */
+  readonly sentItems?: SentItemsIntake;
 }
 
 interface Transaction {
@@ -225,6 +228,9 @@ export class Relay {
     let deliveryFailure: unknown;
     let endOfData = 0n;
     let received = 0;
+    // the signed copy for the sender's Sent Items (only for a tenant with sentItems), and its Message-ID
+    let copy: SignedCopy | undefined;
+    let messageId: string | undefined;
     const out = new PassThrough({ highWaterMark: 64 * 1024 });
     // the fields of every line about this message (a pino child costs a serialisation per message)
     const about = { id, sender, rcpts: recipients.length, remote: session.remoteAddress };
@@ -250,12 +256,19 @@ export class Relay {
         id,
         date: new Date(),
       });
+      let message: Readable = out;
+      messageId = headers.get('message-id')?.trim() || undefined;
+      if (t.enabled && t.sentItems?.update && sender && messageId && !auth.nullSender && this.o.sentItems) {
+        copy = this.o.sentItems.startCopy();
+        // out → copy → next hop: a failure on either side destroys the other (never a half message)
+        if (copy) message = pipeline(out, copy.stream, () => undefined);
+      }
       delivery = this.o.delivery.deliver({
         id,
         deliverTo: t.exchange.deliverTo,
         certificateDomain: t.exchange.certificateDomain,
         envelope: { from: sender, to: recipients },
-        message: out,
+        message,
       });
       delivery.catch((err: unknown) => {
         deliveryFailure = err;
@@ -316,6 +329,19 @@ export class Relay {
         this.o.log.warn({ ...about, tenant: t.slug, detail: outcome.detail }, 'signature could not be inserted; the message went out unsigned');
       }
       if (outcome.signed && sender) void this.o.usage?.record(t.id, t.slug, sender);
+      if (copy && outcome.signed && messageId && this.o.sentItems) {
+        // handed over, not awaited: the answer upstream never waits for Sent Items
+        void this.o.sentItems.enqueue({
+          copy,
+          tenantId: t.id,
+          tenant: t.slug,
+          ...(t.cloud ? { cloud: t.cloud } : {}),
+          sender,
+          messageId,
+          external: recipients.some((r) => !tenantOwnsSender(t, r)),
+        });
+        copy = undefined;
+      }
       this.o.log.info({ ...about, tenant: t.slug, outcome: outcomeLabel, reason, to: result.destination, ms: Number(delivered - started) / 1e6 }, 'relayed');
       return `2.6.0 Relayed as ${id}`;
     } catch (err) {
@@ -324,6 +350,8 @@ export class Relay {
       this.o.log[e.temporary ? 'warn' : 'info']({ ...about, tenant: tenant?.tenant.slug, code: e.smtpCode, enhanced: e.enhanced, reason: e.reason, cause: causeOf(e) }, 'refused');
       throw e;
     } finally {
+      // not signed, not delivered: no Sent Items job, and no copy left behind
+      if (copy) void copy.discard();
       metrics.bytes.inc(received);
       // always drain what the client still sends before answering
       if (!stream.destroyed && stream.readable) stream.resume();

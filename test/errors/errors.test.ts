@@ -10,6 +10,7 @@ import { SigopsError, describeError, formatError, formatErrorSummary } from '../
 import { ConfigError, ConfigInvalidError, ConfigWarning } from '../../src/config/errors.ts';
 import { AuthenticationError, CredentialsError } from '../../src/entra/errors.ts';
 import { DirectorySyncError, GraphError, GraphPermissionError } from '../../src/directory/errors.ts';
+import { MailboxError } from '../../src/sent-items/errors.ts';
 import {
   ConnectorInUseError,
   ExchangeApiError,
@@ -53,6 +54,7 @@ const EXAMPLES: Record<string, () => SigopsError> = {
   ActionInputError: () => new ActionInputError('input "prune" must be true or false', 'prune'),
   GitHubApiError: () => new GitHubApiError('list the comments of pull request #1', 404, 'Not Found', 'Not found: …'),
   TemplateCompileError: () => new TemplateCompileError([{ line: 1, col: 3, message: 'unknown helper', code: 'unknown-helper' }]),
+  MailboxError: () => new MailboxError({ status: 403, graphCode: 'ErrorAccessDenied', message: 'GET /v1.0/users/alice@contoso.com/mailFolders/sentitems/messages: HTTP 403 ErrorAccessDenied: Access is denied.' }),
   GraphError: () => new GraphError({ status: 500, code: 'generalException', message: 'boom', url: 'https://graph.example/v1.0/users' }),
   GraphPermissionError: () => new GraphPermissionError({ status: 403, code: 'Authorization_RequestDenied', message: 'denied', url: 'https://graph.example/v1.0/users' }),
   NoTenantError: () => new NoTenantError('bob@elsewhere.example', 'elsewhere.example', ['contoso.com']),

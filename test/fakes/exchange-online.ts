@@ -40,6 +40,15 @@
 //   that the answer carries `request-id` and echoes `client-request-id` is a GUESS (Graph does).
 // * Token audiences per cloud (outlook.office365.us, outlook-dod.office365.us, partner.outlook.cn):
 //   microsoft/CSS-Exchange Shared/AzureFunctions/Get-CloudServiceEndpoint.ps1.
+// * RBAC for Applications (read-only): Get-ServicePrincipal, Get-ManagementScope -Identity and
+//   Get-ManagementRoleAssignment -Role/-RoleAssignee, with the output properties the cmdlet
+//   reference and "Role Based Access Control for Applications in Exchange Online" show
+//   (learn.microsoft.com/powershell/module/exchangepowershell/get-managementroleassignment,
+//   …/get-managementscope, …/get-serviceprincipal, learn.microsoft.com/exchange/permissions-exo/application-rbac):
+//   ServicePrincipal AppId/ObjectId/ServiceId/DisplayName/Identity; scope Name/RecipientFilter/
+//   ScopeRestrictionType 'RecipientScope'; assignment Name/Role/RoleAssignee (the principal's
+//   display name)/RoleAssigneeType 'ServicePrincipal'/CustomResourceScope/Enabled. That the three
+//   run through InvokeCommand like any other cmdlet, and which identity RoleAssignee shows, are GUESSES.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { execFileSync } from 'node:child_process';
@@ -188,6 +197,33 @@ interface FakeTenant {
   readonly recipients: FakeRecipient[];
   /** Domains Get-AcceptedDomain lists (the tenant's <name>.onmicrosoft.com is always among them). */
   readonly acceptedDomains: FakeAcceptedDomain[];
+  /** RBAC for Applications: service principals, management scopes, role assignments. */
+  readonly servicePrincipals: FakeServicePrincipal[];
+  readonly managementScopes: FakeManagementScope[];
+  readonly roleAssignments: FakeRoleAssignment[];
+}
+
+/** A service principal as New-ServicePrincipal creates it in Exchange. */
+export interface FakeServicePrincipal {
+  readonly AppId: string;
+  readonly ObjectId: string;
+  readonly DisplayName: string;
+}
+
+/** A management scope as New-ManagementScope -Name -RecipientRestrictionFilter creates it. */
+export interface FakeManagementScope {
+  readonly Name: string;
+  readonly RecipientRestrictionFilter: string;
+}
+
+/** A role assignment as New-ManagementRoleAssignment -App -Role [-CustomResourceScope] creates it. */
+export interface FakeRoleAssignment {
+  readonly Name: string;
+  readonly Role: string;
+  /** AppId of the service principal it is assigned to. */
+  readonly App: string;
+  readonly CustomResourceScope?: string;
+  readonly Enabled?: boolean;
 }
 
 /**
@@ -328,7 +364,7 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 
 /** The cmdlets this fake knows; any other is refused like one the app may not run. */
 function knownCmdlet(cmdlet: string): boolean {
-  return /^Get-(Recipient|AcceptedDomain)$/i.test(cmdlet) || cmdletSchema(cmdlet) !== undefined;
+  return /^Get-(Recipient|AcceptedDomain|ServicePrincipal|ManagementScope|ManagementRoleAssignment)$/i.test(cmdlet) || cmdletSchema(cmdlet) !== undefined;
 }
 
 class CmdletError extends Error {
@@ -527,6 +563,9 @@ export class FakeExchangeOnline {
         deniedCmdlets: new Map(),
         recipients: [],
         acceptedDomains: [initial],
+        servicePrincipals: [],
+        managementScopes: [],
+        roleAssignments: [],
       });
     }
     return this;
@@ -553,6 +592,21 @@ export class FakeExchangeOnline {
     };
     t.recipients.push(full);
     return full;
+  }
+
+  /** New-ServicePrincipal in the tenant (RBAC for Applications). */
+  addServicePrincipal(tenantId: string, sp: FakeServicePrincipal): void {
+    this.tenant(tenantId).servicePrincipals.push(sp);
+  }
+
+  /** New-ManagementScope in the tenant. */
+  addManagementScope(tenantId: string, scope: FakeManagementScope): void {
+    this.tenant(tenantId).managementScopes.push(scope);
+  }
+
+  /** New-ManagementRoleAssignment -App in the tenant. */
+  addRoleAssignment(tenantId: string, assignment: FakeRoleAssignment): void {
+    this.tenant(tenantId).roleAssignments.push(assignment);
   }
 
   /** An accepted domain of the tenant (Get-AcceptedDomain). */
@@ -1106,6 +1160,60 @@ export class FakeExchangeOnline {
     return { ...rest, EmailAddresses: [...(EmailAddresses ?? [])], Identity: r.Name };
   }
 
+  /** The read-only RBAC for Applications cmdlets; undefined for any other cmdlet. */
+  private runRbacCmdlet(tenant: FakeTenant, cmdlet: string, rawParams: Record<string, Json>): FakeRecord[] | undefined {
+    const allowed: Record<string, readonly string[]> = {
+      'get-serviceprincipal': ['identity', 'organization'],
+      'get-managementscope': ['identity', 'exclusive', 'orphan'],
+      'get-managementroleassignment': ['identity', 'role', 'roleassignee', 'roleassigneetype', 'enabled', 'customresourcescope'],
+    };
+    const names = allowed[cmdlet.toLowerCase()];
+    if (!names) return undefined;
+    const unknown = Object.keys(rawParams).find((k) => !names.includes(k.toLowerCase()));
+    if (unknown) throw new CmdletError(400, 'System.Management.Automation.ParameterBindingException', `A parameter cannot be found that matches parameter name '${unknown}'.`);
+    const param = (name: string): string | undefined => {
+      const v = Object.entries(rawParams).find(([k]) => k.toLowerCase() === name)?.[1];
+      return v === undefined || v === null ? undefined : String(v);
+    };
+    const notFound = (identity: string): CmdletError =>
+      new CmdletError(404, 'Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException', `The operation couldn't be performed because object '${identity}' couldn't be found on 'AM0PR01A001DC01.EURPR01A001.PROD.OUTLOOK.COM'.`);
+    const principal = (sp: FakeServicePrincipal): FakeRecord => ({ AppId: sp.AppId, ObjectId: sp.ObjectId, ServiceId: sp.ObjectId, DisplayName: sp.DisplayName, Identity: sp.ObjectId, Name: sp.ObjectId });
+    switch (cmdlet.toLowerCase()) {
+      case 'get-serviceprincipal': {
+        const id = param('identity')?.toLowerCase();
+        const all = tenant.servicePrincipals.filter((sp) => !id || [sp.AppId, sp.ObjectId, sp.DisplayName].some((v) => v.toLowerCase() === id));
+        if (id && all.length === 0) throw notFound(param('identity')!);
+        return all.map(principal);
+      }
+      case 'get-managementscope': {
+        const id = param('identity')?.toLowerCase();
+        const all = tenant.managementScopes.filter((s) => !id || s.Name.toLowerCase() === id);
+        if (id && all.length === 0) throw notFound(param('identity')!);
+        return all.map((s) => ({ Name: s.Name, Identity: s.Name, RecipientFilter: s.RecipientRestrictionFilter, RecipientRoot: null, ScopeRestrictionType: 'RecipientScope', Exclusive: false }));
+      }
+      default: {
+        const role = param('role')?.toLowerCase();
+        const assignee = param('roleassignee')?.toLowerCase();
+        return tenant.roleAssignments
+          .filter((a) => !role || a.Role.toLowerCase() === role)
+          .map((a) => ({ a, sp: tenant.servicePrincipals.find((sp) => sp.AppId.toLowerCase() === a.App.toLowerCase()) }))
+          .filter(({ sp }) => !assignee || (sp !== undefined && [sp.AppId, sp.ObjectId, sp.DisplayName].some((v) => v.toLowerCase() === assignee)))
+          .map(({ a, sp }) => ({
+            Name: a.Name,
+            Identity: a.Name,
+            Role: a.Role,
+            RoleAssignee: sp?.DisplayName ?? a.App,
+            RoleAssigneeName: sp?.DisplayName ?? a.App,
+            RoleAssigneeType: 'ServicePrincipal',
+            AssignmentMethod: 'Direct',
+            CustomResourceScope: a.CustomResourceScope ?? null,
+            RecipientWriteScope: a.CustomResourceScope ? 'CustomRecipientScope' : 'Organization',
+            Enabled: a.Enabled ?? true,
+          }));
+      }
+    }
+  }
+
   /** Runs one cmdlet: its output and the warnings it wrote. */
   private run(tenant: FakeTenant, cmdlet: string, rawParams: Record<string, Json>): { values: FakeRecord[]; warnings: string[] } {
     const warnings: string[] = [];
@@ -1137,6 +1245,8 @@ export class FakeExchangeOnline {
         MatchSubDomains: d.MatchSubDomains ?? false,
       }));
     }
+    const rbac = this.runRbacCmdlet(tenant, cmdlet, rawParams);
+    if (rbac) return rbac;
     const schema = cmdletSchema(cmdlet);
     if (!schema) {
       throw new CmdletError(400, 'System.Management.Automation.CommandNotFoundException', `The term '${cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program.`);

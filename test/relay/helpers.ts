@@ -14,6 +14,7 @@ import { Relay, type RelayLimits } from '../../src/relay/server.ts';
 import { UsageRecorder } from '../../src/relay/usage.ts';
 import type { ClientCertificatePolicy } from '../../src/relay/client-cert.ts';
 import type { PartSigner } from '../../src/relay/signing.ts';
+import type { SentItemsIntake } from '../../src/sent-items/index.ts';
 import { testCertificate } from '../fakes/next-hop.ts';
 
 export const CONTOSO = '7c1f3c55-2d3e-4b8a-9f51-0a4e5f2b9c10';
@@ -93,6 +94,8 @@ export async function startTestRelay(options: {
   clientCertificate?: ClientCertificatePolicy;
   /** Signs large text parts elsewhere (a worker thread, or a fake of one). */
   signer?: PartSigner;
+  /** The Sent Items queue the relay hands signed copies to. */
+  sentItems?: SentItemsIntake;
 }): Promise<TestRelay> {
   const log = silentLogger();
   const metrics = new RelayMetrics();
@@ -124,6 +127,7 @@ export async function startTestRelay(options: {
     limits: options.limits,
     clientCertificate: options.clientCertificate,
     signer: options.signer,
+    sentItems: options.sentItems,
   });
   const { port } = await relay.start();
   return {

@@ -83,7 +83,7 @@ export function registerRelay(program: Command): void {
     .addOption(fromEnv('--allow-file <file>', 'allow-list file: one CIDR (or "exchange-online") per line, # comments'))
     .addOption(fromEnv('--require-client-cert <name>', 'accept mail only from clients presenting a verified TLS certificate for this name (production: mail.protection.outlook.com)'))
     .addOption(fromEnv('--client-ca <file>', 'extra CA certificate(s) (PEM) trusted for client certificates, besides the system store'))
-    .addOption(fromEnv('--state <dir>', 'state directory (usage records)', '.sigops-state'))
+    .addOption(fromEnv('--state <dir>', 'state directory (usage records, the Sent Items queue)', '.sigops-state'))
     .addOption(fromEnv('--drain-timeout <seconds>', 'on SIGTERM, how long messages in flight may take to finish', '30'))
     .action(async (opts: RelayCliOptions) => {
       const { log, flush } = createRelayLogger();
@@ -109,6 +109,13 @@ export function registerRelay(program: Command): void {
         allow: allowList(opts),
         requireClientCert: opts.requireClientCert ? { name: opts.requireClientCert, extraCa: opts.clientCa ? readFileSync(opts.clientCa) : undefined } : undefined,
         stateDir: opts.state,
+        // the Sent Items update (docs/sent-items.md) reaches Graph where SIGOPS_GRAPH_URL / SIGOPS_LOGIN_URL say, if set
+        sentItems: {
+          graph: {
+            ...(process.env.SIGOPS_GRAPH_URL ? { graphUrl: process.env.SIGOPS_GRAPH_URL } : {}),
+            ...(process.env.SIGOPS_LOGIN_URL ? { loginUrl: process.env.SIGOPS_LOGIN_URL } : {}),
+          },
+        },
       }).catch(async (err: unknown) => {
         log.fatal({ err: err instanceof Error ? err.message : String(err) }, 'relay did not start');
         await flush();
