@@ -1,9 +1,9 @@
-// The quote words (src/mime/quote-words.ts): each list once, as text and as HTML alternatives
+// The quote words (src/mime/placement/words.ts): each list once, as text and as HTML alternatives
 // (entity forms generated), and placement recognising every word in both kinds of part.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findHtmlQuote, placeInText } from '../../src/mime/placement.ts';
-import { htmlAlternatives, latin1EntityName, quoteWords, textAlternatives } from '../../src/mime/quote-words.ts';
+import { findHtmlQuote, placeInText } from '../../src/mime/placement/index.ts';
+import { htmlAlternatives, latin1EntityName, quoteWords, textAlternatives } from '../../src/mime/placement/words.ts';
 
 const whole = (group: string): RegExp => new RegExp(`^${group}$`, 'i');
 

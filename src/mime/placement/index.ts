@@ -1,9 +1,15 @@
 // Where a person would put the signature: directly under the newest text of a reply or
-// forward, above the quoted thread. Works on decoded text (HTML as a string, no DOM): the
-// markers below are the ones real clients write; the earliest one in the document wins. The
-// words in them (attributions, header fields, separators) are listed once, in quote-words.ts.
-import type { Placement } from '../model/index.ts';
-import { htmlAlternatives, quoteWords, textAlternatives } from './quote-words.ts';
+// forward, above the quoted thread. Works on decoded text (HTML as a string, no DOM). Two kinds
+// of evidence, the earliest in the document wins:
+//   * HTML structure a client writes around the quote (gmail_quote, moz-cite-prefix,
+//     divRplyFwdMsg, yahoo_quoted, a top-bordered header div …): HTML_MARKERS below;
+//   * the quote header a reader sees (attribution, header block, separator, `>` lines): the
+//     line recogniser of header.ts, on plain text as it is and on HTML projected to lines
+//     (html-lines.ts), so every language and form is written once. Its words are in words.ts.
+import type { Placement } from '../../model/index.ts';
+import { findQuoteStart, type QuoteLines } from './header.ts';
+import { HtmlLines, blockquoteEnd } from './html-lines.ts';
+import { htmlAlternatives, quoteWords } from './words.ts';
 
 export interface Spot {
   /** Where the signature goes (string index). */
@@ -19,15 +25,15 @@ interface Hit {
   marker: string;
 }
 
-// The quote words as regex alternatives, built once at load (the search runs on the hot path).
+// The HTML-source markers below use the words of the languages they were written for (the
+// line recogniser knows them all); built once at load, as the search runs on the hot path.
+const SOURCE_LANGUAGES = ['en', 'de', 'fr', 'es', 'pt', 'it', 'nl', 'sv', 'da', 'pl', 'ru', 'uk', 'tr', 'hu', 'fi', 'ja', 'zh-Hans', 'zh-Hant', 'ko'];
 const WORDS = {
-  leads: quoteWords('attributionLeads'),
-  verbs: quoteWords('attributionVerbs'),
-  verbTails: quoteWords('attributionVerbTails'),
-  from: quoteWords('from'),
-  sent: quoteWords('sent'),
-  separators: quoteWords('separators'),
-  forwardIntros: quoteWords('forwardIntros'),
+  leads: quoteWords('attributionLeads', SOURCE_LANGUAGES),
+  verbs: quoteWords('attributionVerbs', SOURCE_LANGUAGES),
+  from: quoteWords('from', SOURCE_LANGUAGES),
+  sent: quoteWords('sent', SOURCE_LANGUAGES),
+  separators: quoteWords('separators', SOURCE_LANGUAGES),
 };
 /** A header field's colon: Outlook in Chinese, Japanese and Korean writes the full-width one. */
 const FIELD_COLON = String.raw`\s*[:：]`;
@@ -85,7 +91,10 @@ const ATTRIBUTION_START = new RegExp(String.raw`(?:^|>|\s|&nbsp;)(${htmlAlternat
 function beforeAttribution(html: string, index: number): number {
   const from = Math.max(0, index - 1500);
   const before = html.slice(from, index);
-  const end = ATTRIBUTION_END.exec(before);
+  // the verb ends the text right before the quote: look for it in the last few hundred characters
+  const tailFrom = Math.max(0, before.length - 600);
+  const m = ATTRIBUTION_END.exec(tailFrom > 0 ? before.slice(tailFrom) : before);
+  const end = m ? { index: m.index + tailFrom } : undefined;
   if (!end) return index;
   const head = before.slice(0, end.index);
   let start = -1;
@@ -238,25 +247,52 @@ export function findHtmlQuote(html: string): Hit | undefined {
     if (at < start) at = start; // climbing never leaves <body>
     if (!best || at < best.index) best = { index: at, marker: marker.name };
   }
+  // the quote header as a reader sees it, in the newest text only (before any structural marker)
+  const end = Math.min(best ? best.index : html.length, start + HTML_SCAN_CHARS);
+  // a <blockquote> marker is a quote the recogniser does not see (it ends the projection): a
+  // quoted line stands for it, so that the line above it is read as its attribution
+  const lines = new HtmlLines(html, start, end, best !== undefined && best.index === end && best.marker.startsWith('blockquote'));
+  const found = findQuoteStart(lines);
+  if (found) {
+    const at = Math.max(start, elementBegin(html, lines.start(found.line), start));
+    if (!best || at < best.index) best = { index: at, marker: found.marker };
+  }
   return best;
+}
+
+/** Tags the signature never moves out of: the newest text's own container, a table cell, <body>. */
+const KEEP_INSIDE = /^<(?:body|html|td|th|tr|tbody|thead|table|li|ul|ol)\b|\bWordSection1\b|sigops-signature/i;
+const NO_CONTENT_TAG = /^<(?:br|hr|img|wbr|input|meta|link|col|area|base|embed|source|track|param)\b/i;
+
+/**
+ * The place in the markup where a quote header's first line begins: before the opening tags that
+ * wrap its first character (`<div><p><b>From:`), so the signature goes above the whole element.
+ */
+function elementBegin(html: string, index: number, floor: number): number {
+  let i = index;
+  for (let n = 0; n < 12; n++) {
+    let j = i;
+    while (j > floor && /\s/.test(html[j - 1]!)) j--;
+    if (j <= floor || html[j - 1] !== '>') break;
+    if (html.startsWith('-->', j - 3)) {
+      const c = html.lastIndexOf('<!--', j - 3);
+      if (c < floor) break;
+      i = c;
+      continue;
+    }
+    const lt = html.lastIndexOf('<', j - 1);
+    if (lt < floor) break;
+    const tag = html.slice(lt, j);
+    if (tag[1] === '/' || tag[1] === '!' || NO_CONTENT_TAG.test(tag) || /\/>$/.test(tag) || KEEP_INSIDE.test(tag)) break;
+    i = lt;
+  }
+  return i;
 }
 
 const TAGS_AND_SPACE = /<!--[\s\S]*?-->|<[^<>]*>|&nbsp;|&#160;|\s+/g;
 
 function hasVisibleText(fragment: string): boolean {
   return fragment.replace(TAGS_AND_SPACE, '') !== '';
-}
-
-/** End of the blockquote that starts at or after `from` (nested blockquotes counted), or -1. */
-function blockquoteEnd(html: string, from: number): number {
-  const re = /<(\/?)blockquote\b[^<>]*>/gi;
-  re.lastIndex = from;
-  let depth = 0;
-  for (let m = re.exec(html); m; m = re.exec(html)) {
-    depth += m[1] ? -1 : 1;
-    if (depth === 0) return m.index + m[0].length;
-  }
-  return -1;
 }
 
 /**
@@ -272,7 +308,7 @@ function isHtmlBottomPosted(html: string, quote: Hit): boolean {
 
 export function placeInHtml(html: string, placement: Placement): Spot {
   const quote = findHtmlQuote(html);
-  if (quote && /thunderbird|blockquote/.test(quote.marker) && isHtmlBottomPosted(html, quote)) {
+  if (quote && /thunderbird|blockquote|quoted/.test(quote.marker) && isHtmlBottomPosted(html, quote)) {
     return { index: htmlBottom(html), newestEnd: html.length, marker: 'bottom-posted' };
   }
   const newestEnd = quote ? quote.index : html.length;
@@ -288,33 +324,22 @@ export function htmlCarriesSignature(newest: string): boolean {
 
 // ---------------------------------------------------------------- plain text
 
-const ATTR_VERBS = textAlternatives(WORDS.verbs);
-const ATTR_LEADS = textAlternatives(WORDS.leads);
-const ONE_LINE_ATTR = new RegExp(String.raw`^\s*${ATTR_LEADS}\s.*${ATTR_VERBS}.{0,80}:\s*$`, 'i');
-const ATTR_LEAD_LINE = new RegExp(String.raw`^\s*${ATTR_LEADS}\s\S`, 'i');
-// Gmail wraps long attributions, sometimes between "a" and "écrit"
-const ATTR_TAIL_LINE = new RegExp(String.raw`(?:${ATTR_VERBS}|^\s*${textAlternatives(WORDS.verbTails)}).{0,80}:\s*$`, 'i');
-const SEPARATOR_LINE = new RegExp(String.raw`^\s*-{2,}\s*${textAlternatives(WORDS.separators)}\s*-{2,}\s*$`, 'i');
-const FORWARD_LINE = new RegExp(String.raw`^\s*${textAlternatives(WORDS.forwardIntros)}\s*:\s*$`, 'i');
-const UNDERSCORE_LINE = /^\s*_{20,}\s*$/;
-const FROM_LINE = new RegExp(String.raw`^\s*\*?${textAlternatives(WORDS.from)}${FIELD_COLON}\*?\s*\S`, 'i');
-const SENT_LINE = new RegExp(String.raw`^\s*\*?${textAlternatives(WORDS.sent)}${FIELD_COLON}\*?`, 'i');
 const QUOTED_LINE = /^\s*>/;
 
 /**
  * The lines of a text, split only as far as they are read: the quote search stops at the first
- * quoted line, and a reply's quoted history (most of its text) is never split.
+ * quote header, and a reply's quoted history (most of its text) is never split.
  */
-class Lines {
+class Lines implements QuoteLines {
   private readonly lines: string[] = [];
   private readonly starts: number[] = [];
   private pos = 0;
   private done = false;
-  constructor(private readonly text: string) {}
+  constructor(private readonly text_: string) {}
 
   /** Whether line `i` exists. */
   has(i: number): boolean {
-    const text = this.text;
+    const text = this.text_;
     while (this.lines.length <= i && !this.done) {
       const pos = this.pos;
       const nl = text.indexOf('\n', pos);
@@ -331,55 +356,37 @@ class Lines {
     return this.has(i) ? this.lines[i]! : '';
   }
 
+  text(i: number): string {
+    return this.at(i);
+  }
+
+  quoted(i: number): boolean {
+    return QUOTED_LINE.test(this.at(i));
+  }
+
+  rule(): boolean {
+    return false;
+  }
+
   start(i: number): number {
     this.has(i);
     return this.starts[i]!;
   }
 }
 
-/** Returns the first line index where the quoted thread starts, and why. */
-function findTextQuoteLine(lines: Lines): { line: number; marker: string } | undefined {
-  for (let i = 0; lines.has(i); i++) {
-    const line = lines.at(i);
-    if (line.length > 2000) continue;
-    if (SEPARATOR_LINE.test(line)) return { line: i, marker: 'original-message' };
-    if (FORWARD_LINE.test(line)) return { line: i, marker: 'forwarded' };
-    if (UNDERSCORE_LINE.test(line)) return { line: i, marker: 'underscore-separator' };
-    if (ONE_LINE_ATTR.test(line)) return { line: i, marker: 'attribution' };
-    if (ATTR_LEAD_LINE.test(line) && lines.has(i + 1) && ATTR_TAIL_LINE.test(lines.at(i + 1)) && !QUOTED_LINE.test(lines.at(i + 1))) {
-      return { line: i, marker: 'attribution-wrapped' };
-    }
-    if (FROM_LINE.test(line)) {
-      for (let k = i + 1; k < i + 5 && lines.has(k); k++) {
-        if (SENT_LINE.test(lines.at(k))) return { line: i, marker: 'from-sent-block' };
-      }
-    }
-    if (QUOTED_LINE.test(line)) return { line: attributionAbove(lines, i), marker: 'quoted' };
-  }
-  return undefined;
-}
-
 /**
- * An attribution we do not know by its words ("X said:", "… написал:") sits right above the
- * quote, maybe after a blank line and wrapped over two lines: it belongs to the quote.
+ * How far the quote header is looked for: a newest text longer than this is not a reply anyone
+ * writes, and the bound keeps a large part without a quote cheap.
  */
-function attributionAbove(lines: Lines, quoteLine: number): number {
-  let k = quoteLine - 1;
-  while (k >= 0 && lines.at(k).trim() === '') k--;
-  if (k < 0 || quoteLine - k > 2 || !/:\s*$/.test(lines.at(k)) || QUOTED_LINE.test(lines.at(k))) return quoteLine;
-  const prev = k > 0 ? lines.at(k - 1) : '';
-  if (prev.trim() !== '' && (/<\s*$/.test(prev) || /\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(prev)) && !/\d{1,4}[./-]\d{1,2}[./-]\d{1,4}/.test(lines.at(k))) {
-    return k - 1;
-  }
-  return k;
-}
+const TEXT_SCAN_LINES = 4000;
+const HTML_SCAN_CHARS = 96 * 1024;
 
 /** Bottom-posting (Thunderbird's default): nothing above the quote, the new text under it. */
 function isBottomPosted(lines: Lines, quoteLine: number): boolean {
   for (let k = 0; k < quoteLine; k++) if (lines.at(k).trim() !== '') return false;
-  // the quote must be ">" lines (after at most a two-line attribution) …
+  // the quote must be ">" lines (after at most a three-line attribution) …
   let i = quoteLine;
-  while (i < quoteLine + 2 && lines.has(i) && !QUOTED_LINE.test(lines.at(i))) i++;
+  while (i < quoteLine + 3 && lines.has(i) && !QUOTED_LINE.test(lines.at(i))) i++;
   if (!lines.has(i) || !QUOTED_LINE.test(lines.at(i))) return false;
   // … followed by new, unquoted text
   while (lines.has(i) && (QUOTED_LINE.test(lines.at(i)) || lines.at(i).trim() === '')) i++;
@@ -388,7 +395,7 @@ function isBottomPosted(lines: Lines, quoteLine: number): boolean {
 
 export function placeInText(text: string, placement: Placement): Spot {
   const lines = new Lines(text);
-  const quote = findTextQuoteLine(lines);
+  const quote = findQuoteStart(lines, TEXT_SCAN_LINES);
   if (quote && isBottomPosted(lines, quote.line)) return { index: text.length, newestEnd: text.length, marker: 'bottom-posted' };
   const newestEnd = quote ? lines.start(quote.line) : text.length;
   if (placement === 'reply' && quote) return { index: newestEnd, newestEnd, marker: quote.marker };
