@@ -37,6 +37,8 @@ const norm = (s: string): string => s.toLowerCase().replace(/\s+/g, ' ').trim();
 const FIELDS = new Map<string, FieldKind>();
 for (const kind of ['to', 'cc', 'subject', 'sent', 'from'] as const) for (const w of quoteWords(kind)) FIELDS.set(norm(w), kind);
 const SEPARATORS = new Set(quoteWords('separators').map(norm));
+/** "----- Forwarded by Bob/Org on 03.11.2025 09:58 -----": a known phrase and more after it. */
+const SEPARATOR_PREFIXES = [...SEPARATORS].filter((w) => w.includes(' ')).map((w) => `${w} `);
 const FORWARD_INTROS = new Set(quoteWords('forwardIntros').map(norm));
 
 /** Scripts written without spaces between words: their verbs need no word boundary. */
@@ -57,11 +59,14 @@ const wordList = (kind: QuoteWordKind): Word[] => quoteWords(kind).map((w) => ({
  */
 const VERBS = wordList('attributionVerbs');
 const LEADS = wordList('attributionLeads');
+/** Whether any verb occurs at all: one regex of plain alternatives (no flags) is fast. */
+const ANY_VERB = new RegExp(VERBS.map((v) => v.text.replace(/[\\^$*+?.()|[\]{}]/g, '\\$&')).join('|'));
 /** The "(a)" some languages add for either gender: "napisał(a)", "написав(ла)". */
 const GENDER = /^\s*\([\p{L}/]{1,4}\)/u;
 
 /** The last verb in `w` (normalised: lower case, single spaces), as [start, end), or undefined. */
 function lastVerb(w: string): [number, number] | undefined {
+  if (!ANY_VERB.test(w)) return undefined;
   let best: [number, number] | undefined;
   for (const v of VERBS) {
     for (let at = w.lastIndexOf(v.text); at >= 0; at = at > 0 ? w.lastIndexOf(v.text, at - 1) : -1) {
@@ -145,10 +150,12 @@ function judgeVerbEnds(w: string): boolean {
   if (tail === '' || /^[:：]$/.test(tail)) return true;
   if (!endsColon(tail)) return false;
   const body = tail.replace(/[:：]\s*$/, '');
-  if (ADDRESS.test(body)) return true;
-  // English names the writer before "wrote": "As Bob wrote on 3 May:" is a sentence
-  if (TAIL_NAME_ONLY.has(n.slice(verb[0], verb[1]))) return body.split(' ').length <= 6 && !/\d/.test(body);
-  return DATE.test(body) || TIME.test(body) || body.split(' ').length <= 6;
+  // English names the writer before "wrote" ("Bob <bob@…> wrote on 11/03/2025 09:58 AM:", as
+  // Lotus Notes writes); "As Bob wrote on 3 May:" and "I wrote to bob@…:" are sentences
+  if (TAIL_NAME_ONLY.has(n.slice(verb[0], verb[1]))) {
+    return ADDRESS.test(n.slice(0, verb[0])) || (body.split(' ').length <= 6 && !/\d/.test(body) && !ADDRESS.test(body));
+  }
+  return ADDRESS.test(body) || DATE.test(body) || TIME.test(body) || body.split(' ').length <= 6;
 }
 
 function hasVerb(w: string): boolean {
@@ -158,7 +165,7 @@ function hasVerb(w: string): boolean {
 /** An attribution that needs nothing after it to be believed. */
 function strongAttribution(w: string): boolean {
   if (w.length > 600) return false;
-  if (verbEnds(w)) return (startsWithLead(norm(w)) && /[\d,]/.test(w)) || DATE.test(w) || TIME.test(w) || ADDRESS.test(w);
+  if (verbEnds(w)) return (startsWithLead(norm(w)) && /\d/.test(w)) || DATE.test(w) || TIME.test(w) || ADDRESS.test(w);
   if (!endsColon(w) || !DATE_FIRST.test(w) || fieldKind(w)) return false;
   return ADDRESS.test(w);
 }
@@ -251,7 +258,11 @@ export class QuoteHeaderSearch {
     }
     const from = kinds.has('from');
     const sent = kinds.has('sent');
-    return (from && (sent || kinds.has('subject'))) || (sent && kinds.has('subject'));
+    if (!((from && (sent || kinds.has('subject'))) || (sent && kinds.has('subject')))) return false;
+    // a quoted header stands apart (after a blank line, a rule, a separator); two field-like
+    // lines right under a sentence ("Please book:" / "Date: …" / "Subject: …") are not one
+    const above = i > 0 ? this.line(i - 1) : '';
+    return above === '' || this.lines.rule(i - 1) || RULED.test(above) || BARE_RULE.test(above) || LONG_UNDERSCORES.test(above) || (from && kinds.size >= 3);
   }
 
   /** A separator (rule, dashes, underscores, a known phrase) just above line i, or i. */
@@ -271,7 +282,7 @@ export class QuoteHeaderSearch {
     const m = RULED.exec(t);
     if (!m) return undefined;
     const inner = norm(m[1]!).replace(/\s*[:：]$/, '');
-    if (SEPARATORS.has(inner)) return 'original-message';
+    if (SEPARATORS.has(inner) || SEPARATOR_PREFIXES.some((p) => inner.startsWith(p))) return 'original-message';
     // "---- On … wrote ----", "---- Am … schrieb Bob <…> ----": a verb, and a date or an address
     if (inner !== '' && (verbEnds(m[1]!) || (hasVerb(m[1]!) && (DATE.test(inner) || TIME.test(inner) || ADDRESS.test(inner))))) return 'attribution-ruled';
     return undefined;

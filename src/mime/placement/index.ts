@@ -28,9 +28,12 @@ interface Hit {
 // The HTML-source markers below use the words of the languages they were written for (the
 // line recogniser knows them all); built once at load, as the search runs on the hot path.
 const SOURCE_LANGUAGES = ['en', 'de', 'fr', 'es', 'pt', 'it', 'nl', 'sv', 'da', 'pl', 'ru', 'uk', 'tr', 'hu', 'fi', 'ja', 'zh-Hans', 'zh-Hant', 'ko'];
+const ATTRIBUTION_LANGUAGES = ['en', 'de', 'fr', 'es', 'it', 'nl', 'sv', 'pl'];
 const WORDS = {
-  leads: quoteWords('attributionLeads', SOURCE_LANGUAGES),
-  verbs: quoteWords('attributionVerbs', SOURCE_LANGUAGES),
+  // (the attribution before a <blockquote>: a regex over the markup, kept to the languages it
+  // was written for; every other attribution is the line recogniser's)
+  leads: quoteWords('attributionLeads', ATTRIBUTION_LANGUAGES),
+  verbs: quoteWords('attributionVerbs', ATTRIBUTION_LANGUAGES),
   from: quoteWords('from', SOURCE_LANGUAGES),
   sent: quoteWords('sent', SOURCE_LANGUAGES),
   separators: quoteWords('separators', SOURCE_LANGUAGES),

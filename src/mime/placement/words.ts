@@ -49,7 +49,7 @@ export const QUOTE_WORDS: Readonly<Record<string, QuoteWords>> = {
     to: ['To', 'Recipient'],
     cc: ['Cc', 'Bcc'],
     subject: ['Subject'],
-    separators: ['Original Message', 'Forwarded message', 'Forwarded', 'Reply message', 'Original Appointment'],
+    separators: ['Original Message', 'Forwarded message', 'Forwarded', 'Forwarded by', 'Reply message', 'Original Appointment', 'Message from'],
     forwardIntros: ['Begin forwarded message', 'Forwarded message', 'Start of forwarded message'],
   },
   de: {
