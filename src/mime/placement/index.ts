@@ -381,8 +381,8 @@ class Lines implements QuoteLines {
  * How far the quote header is looked for: a newest text longer than this is not a reply anyone
  * writes, and the bound keeps a large part without a quote cheap.
  */
-const TEXT_SCAN_LINES = 4000;
-const HTML_SCAN_CHARS = 96 * 1024;
+const TEXT_SCAN_LINES = 2000;
+const HTML_SCAN_CHARS = 64 * 1024;
 
 /** Bottom-posting (Thunderbird's default): nothing above the quote, the new text under it. */
 function isBottomPosted(lines: Lines, quoteLine: number): boolean {
