@@ -49,7 +49,9 @@ function readFixture(path: string, root: string): PlacementFixture {
   const expected = raw.indexOf(TOKEN);
   assert.ok(expected >= 0 && raw.indexOf(TOKEN, expected + 1) < 0, `${name}: exactly one ${TOKEN}`);
   const [client = '', file = ''] = name.split('/').slice(-2);
-  const m = /^([a-z]{2,3}(?:-[A-Za-z0-9]+)?)(?:[-_](.+))?\.(txt|html)$/.exec(file);
+  // a region or script subtag is upper case or title case (pt-BR, zh-Hant), so a variant in lower
+  // case is not read as one (en-wrote-in-text: language en, variant wrote-in-text)
+  const m = /^([a-z]{2,3}(?:-(?:[A-Z]{2}|[A-Z][a-z]{3}|\d{3}))?)(?:[-_](.+))?\.(txt|html)$/.exec(file);
   assert.ok(m, `${name}: named <language>[-<variant>].<txt|html>`);
   return {
     name,
