@@ -262,7 +262,10 @@ export class QuoteHeaderSearch {
     // a quoted header stands apart (after a blank line, a rule, a separator); two field-like
     // lines right under a sentence ("Please book:" / "Date: …" / "Subject: …") are not one
     const above = i > 0 ? this.line(i - 1) : '';
-    return above === '' || this.lines.rule(i - 1) || RULED.test(above) || BARE_RULE.test(above) || LONG_UNDERSCORES.test(above) || (from && kinds.size >= 3);
+    if (above === '' || this.lines.rule(i - 1) || RULED.test(above) || BARE_RULE.test(above) || LONG_UNDERSCORES.test(above)) return true;
+    // directly under a sentence only a mail's own header: its sender's address or a Subject
+    // (an itinerary's From:/To:/Date: has neither)
+    return from && kinds.size >= 3 && (kinds.has('subject') || ADDRESS.test(this.joined(i, last)));
   }
 
   /** A separator (rule, dashes, underscores, a known phrase) just above line i, or i. */

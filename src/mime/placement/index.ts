@@ -36,6 +36,7 @@ const WORDS = {
   verbs: quoteWords('attributionVerbs', ATTRIBUTION_LANGUAGES),
   from: quoteWords('from', SOURCE_LANGUAGES),
   sent: quoteWords('sent', SOURCE_LANGUAGES),
+  subject: quoteWords('subject', SOURCE_LANGUAGES),
   separators: quoteWords('separators', SOURCE_LANGUAGES),
 };
 /** A header field's colon: Outlook in Chinese, Japanese and Korean writes the full-width one. */
@@ -45,6 +46,9 @@ const FIELD_COLON = String.raw`\s*[:：]`;
 
 const HTML_FROM = htmlAlternatives(WORDS.from);
 const HTML_SENT = htmlAlternatives(WORDS.sent);
+const HTML_SUBJECT = htmlAlternatives(WORDS.subject);
+const BOLD_SUBJECT_AHEAD = new RegExp(String.raw`<b\b[^<>]*>(?:\s|<[^<>]*>)*${HTML_SUBJECT}${FIELD_COLON}`, 'i');
+const ADDRESS_AHEAD = /@|&lt;|&#0*60;|mailto:/i;
 
 /** Start of the tag that contains position `i` (the `<` before it). */
 function tagStart(html: string, i: number): number {
@@ -161,7 +165,9 @@ const HTML_MARKERS: HtmlMarker[] = [
       String.raw`<b\b[^<>]*>(?:\s|<[^<>]*>)*${HTML_FROM}${FIELD_COLON}(?:\s|&nbsp;|<[^<>]*>)*<\/b>(?=[\s\S]{0,1200}?<b\b[^<>]*>(?:\s|<[^<>]*>)*${HTML_SENT}${FIELD_COLON})`,
       'i',
     ),
-    place: (h, i) => beforeOwaSeparator(h, textStartInHtml(h, i)),
+    // a mail's own header names its sender's address or a Subject; a From:/To:/Date: table in
+    // the newest text (an itinerary) has neither
+    place: (h, i) => (BOLD_SUBJECT_AHEAD.test(h.slice(i, i + 2400)) || ADDRESS_AHEAD.test(h.slice(i, i + 400)) ? beforeOwaSeparator(h, textStartInHtml(h, i)) : -1),
   },
   { name: 'protonmail', needles: ['protonmail_quote'], re: /\bclass\s*=\s*["']?(?:[^"'<>]*\s)?(?:x_)?protonmail_quote\b/i, place: elementStart },
   { name: 'outlook-2003', needles: ['outlookmessageheader'], re: /\bclass\s*=\s*["']?(?:x_)?OutlookMessageHeader\b/i, place: (h, i) => climb(h, beforeOwaSeparator(h, tagStart(h, i))) },
@@ -384,13 +390,27 @@ class Lines implements QuoteLines {
 const TEXT_SCAN_LINES = 2000;
 const HTML_SCAN_CHARS = 64 * 1024;
 
-/** Bottom-posting (Thunderbird's default): nothing above the quote, the new text under it. */
+/** A line of a quoted message's header block ("Von: …", "Betreff: …") or its separator. */
+const HEADERISH_LINE = /^\s*(?:[^\s:：][^:：]{0,40}\s?[:：]|[-_=~*]{2,})/u;
+
+/**
+ * Bottom-posting (Thunderbird's default) and inline answers: the quote is ">" lines (after at
+ * most a three-line attribution, or a header block with its separator), and new, unquoted text
+ * follows them. The new text then ends at the end, whatever stands above the quote.
+ */
 function isBottomPosted(lines: Lines, quoteLine: number): boolean {
-  for (let k = 0; k < quoteLine; k++) if (lines.at(k).trim() !== '') return false;
-  // the quote must be ">" lines (after at most a three-line attribution) …
   let i = quoteLine;
-  while (i < quoteLine + 3 && lines.has(i) && !QUOTED_LINE.test(lines.at(i))) i++;
-  if (!lines.has(i) || !QUOTED_LINE.test(lines.at(i))) return false;
+  let blank = false;
+  while (lines.has(i) && !QUOTED_LINE.test(lines.at(i))) {
+    const t = lines.at(i);
+    if (t.trim() === '') blank = true;
+    // an attribution is the header's first lines, unbroken; the body of a quoted message
+    // (text after the header's blank line) is not new text
+    else if (!HEADERISH_LINE.test(t) && (blank || i - quoteLine >= 3)) return false;
+    if (i - quoteLine > 12) return false;
+    i++;
+  }
+  if (!lines.has(i)) return false;
   // … followed by new, unquoted text
   while (lines.has(i) && (QUOTED_LINE.test(lines.at(i)) || lines.at(i).trim() === '')) i++;
   return lines.has(i);
