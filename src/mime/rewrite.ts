@@ -8,7 +8,7 @@ import type { Placement } from '../model/index.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
 import { codecFor, decodeBase64, decodeQuotedPrintable, encodeBase64Buffer, encodeQuotedPrintable, lineEndingOf, spliceQuotedPrintable, utf8Codec, type Codec, type LineEnding } from './encoding.ts';
 import { setHeaderField, withCharset, type ContentType } from './headers.ts';
-import { htmlCarriesSignature, placeInHtml, placeInText, textCarriesSignature, type Spot } from './placement.ts';
+import { htmlCarriesSignature, placeInHtml, placeInText, textCarriesSignature, type Spot } from './placement/index.ts';
 
 export type TextKind = 'plain' | 'html';
 

@@ -9,95 +9,11 @@
 // gmail/fi.txt, outlook-desktop/pt-date-first.html, negatives/en-wrote-in-text.txt. The
 // language is a BCP 47 tag. A fixture with the token at the very end has no quote (precision).
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { sign, verifyOutput } from './helpers.ts';
+import { placedAt, placementFixtures, visibleBetween } from './placement-fixtures.ts';
 
-export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'placement');
-export const TOKEN = '%%SIGNATURE%%';
-
-export interface PlacementFixture {
-  /** Path under test/fixtures/placement/. */
-  readonly name: string;
-  readonly client: string;
-  readonly language: string;
-  readonly variant?: string;
-  readonly format: 'text' | 'html';
-  /** The reply as the client wrote it (the token taken out). */
-  readonly body: string;
-  /** Where the signature belongs in `body`. */
-  readonly expected: number;
-}
-
-export function placementFixtures(dir = FIXTURES): PlacementFixture[] {
-  const out: PlacementFixture[] = [];
-  const walk = (d: string): void => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.(txt|html)$/.test(n)) out.push(readFixture(p, dir));
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-function readFixture(path: string, root: string): PlacementFixture {
-  const name = relative(root, path);
-  const raw = readFileSync(path, 'utf8');
-  const expected = raw.indexOf(TOKEN);
-  assert.ok(expected >= 0 && raw.indexOf(TOKEN, expected + 1) < 0, `${name}: exactly one ${TOKEN}`);
-  const [client = '', file = ''] = name.split('/').slice(-2);
-  const m = /^([a-z]{2,3}(?:-[A-Za-z0-9]+)?)(?:[-_](.+))?\.(txt|html)$/.exec(file);
-  assert.ok(m, `${name}: named <language>[-<variant>].<txt|html>`);
-  return {
-    name,
-    client,
-    language: m[1]!,
-    variant: m[2],
-    format: m[3] === 'html' ? 'html' : 'text',
-    body: raw.slice(0, expected) + raw.slice(expected + TOKEN.length),
-    expected,
-  };
-}
-
-/** The fixture as a one-part message, the way a client sends it. */
-export function fixtureMessage(f: PlacementFixture): Buffer {
-  const b64 = Buffer.from(f.body, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from(
-    [
-      'From: Alice Example <alice@contoso.com>',
-      'To: Bob Example <bob@fabrikam.com>',
-      'Subject: Re: fixture',
-      'MIME-Version: 1.0',
-      `Content-Type: ${f.format === 'html' ? 'text/html' : 'text/plain'}; charset=utf-8`,
-      'Content-Transfer-Encoding: base64',
-      '',
-      b64,
-      '',
-    ].join('\r\n'),
-  );
-}
-
-const INVISIBLE_HTML = /<!--[\s\S]*?-->|<[^<>]*>|&nbsp;|&#160;|&#xa0;|\s+/gi;
-
-/** What a reader sees between two positions: nothing, when placement is right. */
-export function visibleBetween(f: PlacementFixture, at: number): string {
-  const between = f.body.slice(Math.min(at, f.expected), Math.max(at, f.expected));
-  return (f.format === 'html' ? between.replace(INVISIBLE_HTML, '') : between.replace(/\s+/g, '')).trim();
-}
-
-/** Where the engine puts the signature in the fixture's body. */
-export async function placedAt(f: PlacementFixture): Promise<number> {
-  const input = fixtureMessage(f);
-  const { out, outcome } = await sign(input);
-  assert.equal(outcome.signed, true, `${f.name}: signed (${JSON.stringify(outcome)})`);
-  const where = verifyOutput(input, out, outcome)[f.format];
-  assert.ok(where, `${f.name}: the ${f.format} part was signed`);
-  assert.equal(where.before, f.body, `${f.name}: decoded as written`);
-  return where.at;
-}
+export { FIXTURES, TOKEN, fixtureMessage, placedAt, placementFixtures, visibleBetween } from './placement-fixtures.ts';
+export type { PlacementFixture } from './placement-fixtures.ts';
 
 describe('placement on the fixture set (test/fixtures/placement)', () => {
   const fixtures = placementFixtures();

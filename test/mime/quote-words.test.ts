@@ -1,9 +1,9 @@
-// The quote words (src/mime/quote-words.ts): each list once, as text and as HTML alternatives
+// The quote words (src/mime/placement/words.ts): each list once, as text and as HTML alternatives
 // (entity forms generated), and placement recognising every word in both kinds of part.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findHtmlQuote, placeInText } from '../../src/mime/placement.ts';
-import { htmlAlternatives, latin1EntityName, quoteWords, textAlternatives } from '../../src/mime/quote-words.ts';
+import { findHtmlQuote, placeInText } from '../../src/mime/placement/index.ts';
+import { htmlAlternatives, latin1EntityName, quoteWords, textAlternatives } from '../../src/mime/placement/words.ts';
 
 const whole = (group: string): RegExp => new RegExp(`^${group}$`, 'i');
 
@@ -70,8 +70,10 @@ describe('quote words', () => {
 });
 
 describe('placement uses every quote word in HTML and in text', () => {
+  // as real clients write it: the sender with an address (a bold From:/Date: without address or
+  // Subject is an itinerary in the newest text, test/fixtures/placement/negatives)
   const boldHeader = (from: string, sent: string): string =>
-    `<html><body><p>New text</p><p><b>${from}:</b> Bob<br><b>${sent}:</b> Monday</p><p>old</p></body></html>`;
+    `<html><body><p>New text</p><p><b>${from}:</b> Bob &lt;bob@fabrikam.com&gt;<br><b>${sent}:</b> Monday</p><p>old</p></body></html>`;
 
   it('a bold From/Sent header in any language the border-top header knows', () => {
     for (const [from, sent] of [['From', 'Sent'], ['Felad&oacute;', 'Date'], ['Kimden', 'G&ouml;nderildi'], ['L&auml;hett&auml;j&auml;', 'L&auml;hetetty'], ['差出人', '送信日時'], ['Od', 'Data']]) {
