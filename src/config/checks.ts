@@ -151,10 +151,15 @@ function checkDirectoryUsers(tenants: readonly LoadedTenant[], directories: Load
           `user ${email} is not in the domains of tenant ${tenant.slug} (${tenant.domains.join(', ')}); their mail is never signed with these attributes`);
       }
       if (!Array.isArray(u.aliases)) return;
+      // Aliases the overrides gave are reported there.
+      const j = d.overrides?.entryOf.get(i);
+      const o = j !== undefined && d.overrides && Array.isArray(d.overrides.yaml.data && (d.overrides.yaml.data as { users?: { aliases?: unknown }[] }).users?.[j]?.aliases)
+        ? { yaml: d.overrides.yaml, index: j }
+        : { yaml: d.yaml, index: i };
       u.aliases.forEach((a, k) => {
         const alias = typeof a === 'string' ? a.toLowerCase() : '';
         if (alias !== '' && !tenantOwnsSender(tenant, alias)) {
-          out.warn(d.yaml.file, d.yaml.positionAt(['users', i, 'aliases', k]), 'user-outside-domains',
+          out.warn(o.yaml.file, o.yaml.positionAt(['users', o.index, 'aliases', k]), 'user-outside-domains',
             `alias ${alias} of ${email} is not in the domains of tenant ${tenant.slug} (${tenant.domains.join(', ')}); mail from it never reaches sigops`);
         }
       });

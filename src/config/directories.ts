@@ -26,8 +26,8 @@ export interface LoadedDirectory {
   readonly data: DirectoryFileData;
   /** Every attribute some user has (overrides included), plus email, displayName and memberOf. */
   readonly attributes: ReadonlySet<string>;
-  /** The overrides file merged in, if any, and the attributes it sets. */
-  readonly overrides?: { readonly file: string; readonly attributes: ReadonlySet<string> };
+  /** The overrides file merged in, if any: the attributes it sets, and its entry (users[j]) for users[i] of `data`. */
+  readonly overrides?: { readonly file: string; readonly yaml: YamlFile; readonly attributes: ReadonlySet<string>; readonly entryOf: ReadonlyMap<number, number> };
 }
 
 /** By tenant slug; undefined for a tenant whose directory is missing or invalid. */
@@ -103,7 +103,7 @@ function buildDirectory(base: DirectoryFile, overrides: DirectoryFile | undefine
     yaml: base.yaml,
     data,
     attributes,
-    ...(overrides ? { overrides: { file: overrides.yaml.file, attributes: overrideAttributes } } : {}),
+    ...(overrides && merged ? { overrides: { file: overrides.yaml.file, yaml: overrides.yaml, attributes: overrideAttributes, entryOf: merged.overrideOf } } : {}),
   };
 }
 

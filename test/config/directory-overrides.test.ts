@@ -78,7 +78,7 @@ test('aliases find their user in one lookup; an alias outside the tenant\'s doma
 
 test('overrides: merged over the directory, override wins per attribute, a user named by an alias; unknown users warned with position', async () => {
   const dir = scratch({
-    'directory/acme.yaml': 'users:\n  - email: ann@acme.example\n    aliases: [a.nn@acme.co.uk]\n    displayName: Ann Wrong\n    jobTitle: Engineer\n',
+    'directory/acme.yaml': 'users:\n  - email: ann@acme.example\n    aliases: [a.nn@acme.co.uk]\n    displayName: Ann Wrong\n    jobTitle: Engineer\n  - email: bo@acme.example\n',
     'directory/acme.overrides.yaml': [
       '# hand-edited',
       'users:',
@@ -88,13 +88,18 @@ test('overrides: merged over the directory, override wins per attribute, a user 
       '    bookingUrl: https://book.acme.example/ann',
       '  - email: left.long.ago@acme.example',
       '    pronouns: he/him',
+      '  - email: bo@acme.example',
+      '    aliases: [bo@elsewhere.example]',
       '',
     ].join('\n'),
   });
   try {
     const r = await loadConfigRepo(dir);
     assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
-    assert.deepEqual(diagnostics(r.warnings), ['directory/acme.overrides.yaml:7:12 override-unknown-user']);
+    assert.deepEqual(diagnostics(r.warnings), [
+      'directory/acme.overrides.yaml:7:12 override-unknown-user',
+      'directory/acme.overrides.yaml:10:15 user-outside-domains', // an alias the overrides gave: reported there
+    ]);
     assert.match(r.warnings[0]!.message, /left\.long\.ago@acme\.example is no user's address in directory\/acme\.yaml/);
     const ann = r.config.directories.get('acme')!.users.get('ann@acme.example')!;
     assert.equal(ann.attributes.displayName, 'Ann Right', 'the override wins');
