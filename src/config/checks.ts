@@ -2,10 +2,12 @@
 // domains claimed once, no domain under another tenant's and a certificate name of the tenant's
 // own (domain-checks.ts), rules against templates, the directory and their own conditions (each
 // condition checks itself through the registry), directory users outside their tenant's
-// domains, templates nobody uses and template variables no user has.
+// domains, templates nobody uses, template variables no user has, and attributes a Graph
+// tenant's templates or rules use that its sync never writes.
 import type { ConditionRegistry, DirectoryFacts } from '../policy/conditions/index.ts';
 import { didYouMean } from '../policy/conditions/values.ts';
-import { tenantOwnsSender } from '../model/index.ts';
+import { overridesFileOf, tenantOwnsSender } from '../model/index.ts';
+import { GRAPH_ATTRIBUTES } from '../directory/index.ts';
 import { checkTenantDomains } from './domain-checks.ts';
 import { NO_WARNINGS, TOP, type Diagnostics, type Warnings } from './diagnostics.ts';
 import type { LoadedDirectories, LoadedDirectory } from './directories.ts';
@@ -20,7 +22,7 @@ const STANDARD_ATTRIBUTES: readonly string[] = (() => {
   const schema = SCHEMAS.directory as {
     $defs: { user: { properties: Record<string, unknown> } };
   };
-  return Object.keys(schema.$defs.user.properties).filter((k) => k !== 'memberOf');
+  return Object.keys(schema.$defs.user.properties).filter((k) => k !== 'memberOf' && k !== 'aliases');
 })();
 
 /** What the cross-file checks look at. */
@@ -36,7 +38,8 @@ export function checkAcrossFiles(files: LoadedFiles, conditions: ConditionRegist
   checkTenantDomains(tenants, out);
   for (const lt of tenants) checkTenant(lt, files.templates, files.directories.get(lt.tenant.slug), conditions, out);
   checkDirectoryUsers(tenants, files.directories, out);
-  checkTemplateUse(files, out);
+  const notSynced = checkGraphAttributes(files, conditions, out);
+  checkTemplateUse(files, out, notSynced);
 }
 
 /** Tenant ids and sender domains belong to one tenant each. */
@@ -147,12 +150,63 @@ function checkDirectoryUsers(tenants: readonly LoadedTenant[], directories: Load
         out.warn(d.yaml.file, d.yaml.positionAt(['users', i, 'email']), 'user-outside-domains',
           `user ${email} is not in the domains of tenant ${tenant.slug} (${tenant.domains.join(', ')}); their mail is never signed with these attributes`);
       }
+      if (!Array.isArray(u.aliases)) return;
+      // Aliases the overrides gave are reported there.
+      const j = d.overrides?.entryOf.get(i);
+      const o = j !== undefined && d.overrides && Array.isArray(d.overrides.yaml.data && (d.overrides.yaml.data as { users?: { aliases?: unknown }[] }).users?.[j]?.aliases)
+        ? { yaml: d.overrides.yaml, index: j }
+        : { yaml: d.yaml, index: i };
+      u.aliases.forEach((a, k) => {
+        const alias = typeof a === 'string' ? a.toLowerCase() : '';
+        if (alias !== '' && !tenantOwnsSender(tenant, alias)) {
+          out.warn(o.yaml.file, o.yaml.positionAt(['users', o.index, 'aliases', k]), 'user-outside-domains',
+            `alias ${alias} of ${email} is not in the domains of tenant ${tenant.slug} (${tenant.domains.join(', ')}); mail from it never reaches sigops`);
+        }
+      });
     });
   }
 }
 
+/**
+ * Graph tenants: a template or rule using an attribute that `sigops directory sync` never
+ * writes (and the tenant's overrides do not set) is always empty for them. Returns the
+ * template spots reported, so that the "no user has it" warning does not repeat them.
+ */
+function checkGraphAttributes({ templates, tenants, directories }: LoadedFiles, conditions: ConditionRegistry, out: Diagnostics): Set<string> {
+  const reported = new Set<string>();
+  const provided = [...GRAPH_ATTRIBUTES].filter((a) => a !== 'aliases').join(', ');
+  for (const { tenant, yaml, valid } of tenants.tenants) {
+    if (!valid || tenant.directory.source !== 'graph') continue;
+    const overridden = directories.get(tenant.slug)?.overrides?.attributes ?? new Set<string>();
+    const missing = (a: string): boolean => !GRAPH_ATTRIBUTES.has(a) && !overridden.has(a);
+    const advice = (a: string): string =>
+      `tenant ${tenant.slug} reads its directory from Microsoft Graph, whose sync never writes '${a}' (it writes ${provided}), so user.${a} is always empty for its senders; ` +
+      `set it per user in ${overridesFileOf(tenant).file}, or fix the name`;
+    const seen = new Set<string>();
+    tenant.rules.forEach((rule, i) => {
+      for (const a of conditions.directoryAttributes(rule.when)) {
+        if (missing(a)) out.warn(tenant.file, yaml.positionAt(['rules', i, 'when'], a), 'attribute-not-synced', `rule '${rule.name}': ${advice(a)}`);
+      }
+      for (const role of ROLES) {
+        const name = rule[role];
+        const t = name === undefined || seen.has(name) ? undefined : templates.get(name);
+        if (!t || !t.valid) continue;
+        seen.add(t.name);
+        for (const v of t.variables) {
+          const key = `${v.file}:${v.line}:${v.col}`;
+          if (!missing(v.attribute) || reported.has(`${key}:${tenant.slug}`)) continue;
+          reported.add(`${key}:${tenant.slug}`);
+          reported.add(key);
+          out.warn(v.file, v, 'attribute-not-synced', advice(v.attribute));
+        }
+      }
+    });
+  }
+  return reported;
+}
+
 /** Templates no rule uses, and template variables no directory user of any tenant using the template has. */
-function checkTemplateUse({ templates, tenants, directories }: LoadedFiles, out: Diagnostics): void {
+function checkTemplateUse({ templates, tenants, directories }: LoadedFiles, out: Diagnostics, alreadyReported: ReadonlySet<string> = new Set()): void {
   const used = new Set<string>();
   for (const { tenant } of tenants.tenants) {
     for (const rule of tenant.rules) for (const role of ROLES) if (rule[role] !== undefined) used.add(rule[role]);
@@ -177,7 +231,7 @@ function checkTemplateUse({ templates, tenants, directories }: LoadedFiles, out:
     if (!complete || !anyUsers) continue;
     const reported = new Set<string>();
     for (const v of t.variables) {
-      if (known.has(v.attribute) || reported.has(`${v.file}:${v.attribute}`)) continue;
+      if (known.has(v.attribute) || reported.has(`${v.file}:${v.attribute}`) || alreadyReported.has(`${v.file}:${v.line}:${v.col}`)) continue;
       reported.add(`${v.file}:${v.attribute}`);
       out.warn(v.file, v, 'unknown-template-variable',
         `no directory user has '${v.attribute}'${didYouMean(v.attribute, known)}, so user.${v.attribute} is always empty; add it to the directory or fix the name`);

@@ -2,7 +2,7 @@
 // model. A file that fails its schema is still built, as far as it goes, so that the
 // cross-file checks can report its other problems in the same run; it never reaches a ConfigRepo.
 import { join } from 'node:path';
-import { TENANT_CLOUDS, type DirectorySource, type HostPort, type Rule, type SenderScope, type SentItemsUpdate, type Tenant } from '../model/index.ts';
+import { MAILBOX_KINDS, TENANT_CLOUDS, type DirectorySource, type MailboxKind, type HostPort, type Rule, type SenderScope, type SentItemsUpdate, type Tenant } from '../model/index.ts';
 import type { ConditionRegistry } from '../policy/conditions/index.ts';
 import { mapping, text, textList } from '../policy/conditions/values.ts';
 import { TOP, type Diagnostics } from './diagnostics.ts';
@@ -82,9 +82,12 @@ export function tenantFromData(slug: string, y: YamlFile, valid: boolean, condit
   const dir = mapping(d.directory);
   const dirFile = text(dir.file);
   const snapshot = text(dir.snapshot) ?? `directory/${slug}.graph.yaml`;
+  const overridesFile = text(dir.overrides);
+  const overrides = overridesFile !== undefined && DIRECTORY_PATH.test(overridesFile) ? { overrides: overridesFile } : {};
+  const mailboxes = (textList(dir.mailboxes) ?? []).filter((m): m is MailboxKind => (MAILBOX_KINDS as readonly string[]).includes(m));
   const directory: DirectorySource = dir.source === 'graph'
-    ? { source: 'graph', snapshot }
-    : { source: 'file', file: dirFile ?? '' };
+    ? { source: 'graph', snapshot, ...overrides, ...(mailboxes.length ? { mailboxes: [...new Set(mailboxes)] } : {}) }
+    : { source: 'file', file: dirFile ?? '', ...overrides };
   const directoryKnown = valid || (dir.source === 'file' && dirFile !== undefined && DIRECTORY_PATH.test(dirFile)) ||
     (dir.source === 'graph' && DIRECTORY_PATH.test(snapshot));
   const sentItems = sentItemsFromData(d.sentItems);

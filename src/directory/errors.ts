@@ -7,6 +7,10 @@ export const GRAPH_PERMISSION_ADVICE =
   'The app registration (SIGOPS_CLIENT_ID) needs the Microsoft Graph application permissions User.Read.All and ' +
   'GroupMember.Read.All, with admin consent granted in this tenant (Entra admin center > App registrations > API permissions).';
 
+export const MAILBOX_PERMISSION_ADVICE =
+  'Including shared, room or equipment mailboxes (directory.mailboxes) needs the Microsoft Graph application permission ' +
+  'MailboxSettings.Read as well, with admin consent granted in this tenant; or remove directory.mailboxes from the tenant file.';
+
 /** An answer of Graph that is an error, or Graph out of reach. */
 export class GraphError extends SigopsError {
   override readonly name: string = 'GraphError';

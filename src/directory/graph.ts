@@ -54,6 +54,11 @@ export class GraphClient {
     // Reads are safe to replay after a network error.
     return this.connection.collect(`${this.base}${path}`, { method: 'GET', headers, replayable: true }, GRAPH_ERRORS);
   }
+
+  /** One object (a single entity or property), e.g. /v1.0/users/{id}/mailboxSettings/userPurpose. */
+  get(path: string, headers: Record<string, string> = {}): Promise<JsonObject> {
+    return this.connection.request(`${this.base}${path}`, { method: 'GET', headers, replayable: true }, GRAPH_ERRORS);
+  }
 }
 
 /** How Graph's failures become GraphError (GraphPermissionError for 401/403); 429/503/504 are retried. */

@@ -77,9 +77,24 @@ export type SentItemsUpdate =
   | { readonly update: true; readonly scope: string; readonly unscoped?: false }
   | { readonly update: true; readonly unscoped: true; readonly scope?: undefined };
 
+/** Mailboxes that are not one person's, which a Graph tenant may include (`directory.mailboxes`). */
+export const MAILBOX_KINDS = ['shared', 'room', 'equipment'] as const;
+export type MailboxKind = (typeof MAILBOX_KINDS)[number];
+
+/**
+ * Where a tenant's users come from. `overrides`: the hand-edited attributes file merged over
+ * them, when the tenant file names one (else `directory/<slug>.overrides.yaml`, when it exists:
+ * see overridesFileOf). `mailboxes`: for Graph, the non-personal mailboxes included (absent: none).
+ */
 export type DirectorySource =
-  | { readonly source: 'file'; readonly file: string }
-  | { readonly source: 'graph'; readonly snapshot: string };
+  | { readonly source: 'file'; readonly file: string; readonly overrides?: string }
+  | { readonly source: 'graph'; readonly snapshot: string; readonly overrides?: string; readonly mailboxes?: readonly MailboxKind[] };
+
+/** The overrides file of a tenant and whether the tenant file named it (then it must exist). */
+export function overridesFileOf(tenant: Pick<Tenant, 'slug' | 'directory'>): { readonly file: string; readonly explicit: boolean } {
+  const named = tenant.directory.overrides;
+  return named !== undefined ? { file: named, explicit: true } : { file: `directory/${tenant.slug}.overrides.yaml`, explicit: false };
+}
 
 export interface Tenant {
   readonly slug: string; // file name without .yaml
@@ -99,14 +114,21 @@ export interface Tenant {
 
 /** One user of a tenant's directory. Extra attributes are kept as strings. */
 export interface DirectoryUser {
-  readonly email: string; // lower-case
+  readonly email: string; // lower-case, the primary address
+  /** The other addresses the user sends from, lower-case (absent: none). */
+  readonly aliases?: readonly string[];
   readonly displayName?: string;
   readonly memberOf: readonly string[]; // lower-case
   readonly attributes: Readonly<Record<string, string>>; // every scalar attribute, incl. displayName, jobTitle, …
 }
 
 export interface Directory {
-  readonly users: ReadonlyMap<string, DirectoryUser>; // by lower-case e-mail
+  readonly users: ReadonlyMap<string, DirectoryUser>; // by lower-case primary e-mail
+  /**
+   * Every address that finds a user, primary and aliases, lower-case: the relay's one lookup
+   * per message. Absent (a directory built by hand): the primary addresses of `users` only.
+   */
+  readonly addresses?: ReadonlyMap<string, DirectoryUser>;
 }
 
 export interface Template {

@@ -68,6 +68,7 @@ function userView(u: DirectoryUser): Readonly<Record<string, unknown>> {
 }
 
 class CompiledTenant implements TenantPolicy {
+  /** By every lower-case address of a user, aliases included. */
   private readonly users: ReadonlyMap<string, DirectoryUser>;
   private readonly views = new WeakMap<DirectoryUser, Readonly<Record<string, unknown>>>();
   private readonly domains: ReadonlySet<string>;
@@ -208,7 +209,9 @@ export function compilePolicy(config: ConfigRepo, conditions: ConditionRegistry 
         blocks: Object.freeze(blocks),
       });
     });
-    const users = config.directories.get(tenant.slug)?.users ?? new Map<string, DirectoryUser>();
+    // Keyed by every address of every user (aliases too): one Map lookup per message.
+    const directory = config.directories.get(tenant.slug);
+    const users = directory?.addresses ?? directory?.users ?? new Map<string, DirectoryUser>();
     const tp = Object.freeze(new CompiledTenant(tenant, users, Object.freeze(rules), cache, String(tenants.length)));
     tenants.push(tp);
     if (!byId.has(tenant.id.toLowerCase())) byId.set(tenant.id.toLowerCase(), tp);

@@ -28,6 +28,8 @@ export interface TemplateAnalysis {
   /** Worth fixing, not fatal (e.g. a URL attribute filled without the `url` helper). */
   readonly warnings: readonly TemplateProblem[];
   readonly userAttributes: readonly TemplateVariable[];
+  /** `user` itself is used (`{{#with user}}`, `{{#each user}}`): any attribute may be read. */
+  readonly wholeUser?: boolean;
   readonly ast?: hbs.AST.Program;
 }
 
@@ -216,6 +218,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
   const problems: TemplateProblem[] = [];
   const warnings: TemplateProblem[] = [];
   const userAttributes: TemplateVariable[] = [];
+  let wholeUser = false;
   // The last bit of literal HTML before a mustache: an href/src attribute just opened?
   let urlAttribute = false;
   const at = (node: Node): { line: number; col: number } => ({
@@ -240,6 +243,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
     if (scoped || p.depth > 0) return;
     if (head === 'user') {
       if (second !== undefined) userAttributes.push({ attribute: second, ...at(p) });
+      else wholeUser = true;
       return;
     }
     if (head === 'tenant') {
@@ -369,7 +373,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
     throw err;
   }
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
-  return { problems, warnings, userAttributes, ...(problems.length === 0 ? { ast } : {}) };
+  return { problems, warnings, userAttributes, ...(wholeUser ? { wholeUser } : {}), ...(problems.length === 0 ? { ast } : {}) };
 }
 
 /** What a compiled template is given. */

@@ -92,7 +92,7 @@ test('users and groups map to directory users: lower-case addresses, first busin
   try {
     const d = await readGraphDirectory(client(), ['contoso.com', 'contoso.co.uk']);
     assert.deepEqual(d.users.map((u) => u.email), ['alice@contoso.com', 'bob@contoso.com', 'carol@contoso.com', 'dmitri@contoso.co.uk']);
-    assert.deepEqual(d.skipped, { noAddress: 0, otherDomain: 2, duplicate: 0 });
+    assert.deepEqual(d.skipped, { noAddress: 0, otherDomain: 2, nonAscii: 0, duplicate: 0, aliases: 0, groups: 0 });
     assert.equal(d.groups, 4, 'the security group without mail is not read');
     const alice = d.users[0]!;
     assert.equal(alice.phone, '+1 555 0100');
@@ -100,7 +100,11 @@ test('users and groups map to directory users: lower-case addresses, first busin
     assert.equal(alice.company, 'Contoso Ltd');
     assert.deepEqual(alice.memberOf, ['sales@contoso.com', 'signatures@contoso.com']);
     assert.equal(d.users[2]!.phone, undefined, 'no businessPhones, no phone key');
-    assert.deepEqual(d.warnings, []);
+    // Each account left out is named (the guest and the room without mail): nothing else to report.
+    assert.deepEqual(d.warnings, [
+      "guest erin_fabrikam.com#EXT#@contoso.onmicrosoft.com (Erin Guest): address erin@fabrikam.com is outside the tenant's domains; left out",
+      "room1@contoso.onmicrosoft.com (Room 1): address room1@contoso.onmicrosoft.com is outside the tenant's domains; left out",
+    ]);
   } finally {
     h.graph.pageSize = 999;
   }
@@ -124,8 +128,9 @@ test('a group with hidden membership is left out with a warning; a missing permi
   const d = await readGraphDirectory(client(tid), ['fabrikam.com']);
   assert.deepEqual(d.users.map((u) => [u.email, u.displayName]), [['erin@fabrikam.com', 'Erin']]);
   assert.deepEqual(d.users[0]!.memberOf, ['support@fabrikam.com']);
-  assert.deepEqual(d.skipped, { noAddress: 1, otherDomain: 0, duplicate: 1 });
-  assert.equal(d.warnings.length, 2);
+  assert.deepEqual(d.skipped, { noAddress: 0, otherDomain: 0, nonAscii: 1, duplicate: 1, aliases: 0, groups: 1 });
+  assert.equal(d.warnings.length, 3);
+  assert.match(d.warnings.join('\n'), /juergen@fabrikam\.onmicrosoft\.com \(Jürgen\): address jürgen@fabrikam\.com has non-ASCII characters/);
   assert.match(d.warnings.join('\n'), /group club@fabrikam\.com: members not readable/);
   assert.match(d.warnings.join('\n'), /two enabled users have the address erin@fabrikam\.com; kept the first/);
   h.graph.setPermissions(tid, ['GroupMember.Read.All']);

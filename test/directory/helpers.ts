@@ -29,6 +29,8 @@ export const USERS: FakeGraphUser[] = [
     country: 'United States',
     streetAddress: '1 Main St',
     postalCode: '98101',
+    // Sends as a.smith@ too; the onmicrosoft.com address, X500: and SIP: entries are not kept.
+    proxyAddresses: ['SMTP:alice@contoso.com', 'smtp:a.smith@contoso.co.uk', 'smtp:alice@contoso.onmicrosoft.com', 'X500:/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=alice', 'SIP:alice@contoso.com'],
   },
   // No mailbox attribute, but the sign-in name is an address of the tenant: used as the address.
   { mail: null, userPrincipalName: 'carol@contoso.com', displayName: 'Carol Chief', jobTitle: 'Chief Executive Officer', department: 'Executive', businessPhones: [] },
@@ -38,6 +40,12 @@ export const USERS: FakeGraphUser[] = [
   { accountEnabled: false, mail: 'gone@contoso.com', userPrincipalName: 'gone@contoso.com', displayName: 'Gone Away' },
   { mail: 'erin@fabrikam.com', userPrincipalName: 'erin_fabrikam.com#EXT#@contoso.onmicrosoft.com', displayName: 'Erin Guest' },
   { mail: null, userPrincipalName: 'room1@contoso.onmicrosoft.com', displayName: 'Room 1' },
+  // A shared mailbox (disabled account): in the snapshot only when the tenant opts in.
+  {
+    accountEnabled: false, mail: 'support@contoso.com', userPrincipalName: 'support@contoso.onmicrosoft.com', displayName: 'Contoso Support',
+    jobTitle: 'Customer Support', businessPhones: ['+1 555 0150'], mailboxPurpose: 'shared',
+    proxyAddresses: ['SMTP:support@contoso.com', 'smtp:help@contoso.co.uk'],
+  },
 ];
 
 export const GROUPS: FakeGraphGroup[] = [

@@ -24,17 +24,12 @@ const EXPECTED = `# yaml-language-server: $schema=https://sigops.dev/schemas/dir
 # the next sync overwrites it. Change users in Entra ID / the Microsoft 365 admin center instead.
 users:
   - email: alice@contoso.com
+    aliases:
+      - a.smith@contoso.co.uk
     displayName: Alice Example
-    givenName: Alice
-    surname: Example
     jobTitle: Sales Lead
     department: Sales
-    company: Contoso Ltd
     officeLocation: Seattle
-    streetAddress: 1 Main St
-    city: Seattle
-    postalCode: "98101"
-    country: United States
     phone: +1 555 0100
     mobile: +1 555 0199
     memberOf:

@@ -4,6 +4,7 @@
 //   GET /v1.0/users?$select=…&$filter=accountEnabled eq true&$top=N
 //   GET /v1.0/groups?$select=…&$filter=mailEnabled eq true&$top=N
 //   GET /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user]?$select=…&$count=true
+//   GET /v1.0/users/{id}/mailboxSettings/userPurpose
 //
 // Behaviour copied from Graph: bearer tokens checked against the Entra fake that issued them
 // (tenant and audience), Authorization_RequestDenied 403 without the application permission,
@@ -11,11 +12,28 @@
 // Retry-After, Request_UnsupportedQuery for filters it does not support and for an OData cast
 // without ConsistencyLevel: eventual + $count=true, nested groups resolved by transitiveMembers,
 // hidden-membership groups refused without Member.Read.Hidden, only $select-ed properties returned.
+// Also, each from Microsoft Graph's v1.0 reference on learn.microsoft.com:
+// - user resource type (/graph/api/resources/user): proxyAddresses is a string collection such
+//   as ["SMTP:bob@contoso.com", "smtp:bob@sales.contoso.com"], upper-case SMTP: the primary,
+//   never null (an empty collection when unset); X500:, SIP: … entries may sit among them.
+// - Use the $select query parameter (/graph/query-parameters#select): a property the type does
+//   not have is a 400 Request_BadRequest "Could not find a property named '…' on type
+//   'microsoft.graph.user'", so a sync asking for an attribute Graph lacks fails here as there.
+// - List users (/graph/api/user-list): `$filter=accountEnabled eq false` lists the disabled
+//   accounts, which is what shared, room and equipment mailboxes have.
+// - Get mailboxSettings (/graph/api/user-get-mailboxsettings) and the mailboxSettings resource
+//   (/graph/api/resources/mailboxsettings): GET /users/{id}/mailboxSettings/userPurpose answers
+//   {"value": "user" | "linked" | "shared" | "room" | "equipment" | "others"}; application
+//   permission MailboxSettings.Read (403 ErrorAccessDenied without it); an account without an
+//   Exchange Online mailbox answers 404 MailboxNotEnabledForRESTAPI.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
-export type GraphPermission = 'User.Read.All' | 'GroupMember.Read.All';
+export type GraphPermission = 'User.Read.All' | 'GroupMember.Read.All' | 'MailboxSettings.Read';
+
+/** mailboxSettings.userPurpose values of Graph v1.0. */
+export type FakeMailboxPurpose = 'user' | 'linked' | 'shared' | 'room' | 'equipment' | 'others';
 
 export interface FakeGraphUser {
   readonly id?: string;
@@ -36,7 +54,18 @@ export interface FakeGraphUser {
   readonly state?: string | null;
   readonly postalCode?: string | null;
   readonly country?: string | null;
+  /** e.g. ['SMTP:alice@contoso.com', 'smtp:a.smith@contoso.co.uk', 'X500:/o=…']; Graph's default is []. */
+  readonly proxyAddresses?: readonly string[];
+  /** The mailbox's userPurpose; absent: 'user' when the account has `mail`, else no mailbox. null: no mailbox. */
+  readonly mailboxPurpose?: FakeMailboxPurpose | null;
 }
+
+/** The properties of microsoft.graph.user the fake knows; $select of any other one is refused, as by Graph. */
+const USER_PROPERTIES = new Set([
+  'id', 'accountEnabled', 'mail', 'userPrincipalName', 'displayName', 'givenName', 'surname', 'jobTitle', 'department',
+  'officeLocation', 'businessPhones', 'mobilePhone', 'companyName', 'streetAddress', 'city', 'state', 'postalCode', 'country',
+  'proxyAddresses', 'otherMails', 'employeeId', 'userType', 'preferredLanguage', 'faxNumber', 'aboutMe',
+]);
 
 export interface FakeGraphGroup {
   readonly id?: string;
@@ -122,12 +151,12 @@ export class FakeGraph {
 
   // ---- set-up ------------------------------------------------------------------------------
 
-  /** A tenant with its users and groups; by default the app holds both permissions. */
+  /** A tenant with its users and groups; by default the app holds every permission the sync may need. */
   setTenant(tenantId: string, data: { users: readonly FakeGraphUser[]; groups?: readonly FakeGraphGroup[]; permissions?: readonly GraphPermission[] }): this {
     this.tenants.set(tenantId.toLowerCase(), {
       users: data.users.map((u) => ({ ...u, id: u.id ?? randomUUID() })),
       groups: (data.groups ?? []).map((g) => ({ ...g, id: g.id ?? randomUUID() })),
-      permissions: new Set(data.permissions ?? ['User.Read.All', 'GroupMember.Read.All']),
+      permissions: new Set(data.permissions ?? ['User.Read.All', 'GroupMember.Read.All', 'MailboxSettings.Read']),
     });
     return this;
   }
@@ -210,13 +239,29 @@ export class FakeGraph {
     if (path === '/v1.0/users') {
       if (!t.permissions.has('User.Read.All')) return this.denied(req, res);
       if (!this.filterOk(url, 'accountEnabled')) return this.unsupported(req, res);
-      const items = t.users.filter((u) => !this.wantsTrue(url) || u.accountEnabled !== false);
-      return this.page(req, res, url, items.map((u) => ({ ...u, accountEnabled: u.accountEnabled ?? true }) as unknown as Record<string, unknown>));
+      const unknown = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).find((s) => s !== '' && !USER_PROPERTIES.has(s));
+      if (unknown !== undefined) return this.error(req, res, 400, 'Request_BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.user'.`);
+      const wanted = this.wantedBoolean(url);
+      const items = t.users.filter((u) => wanted === undefined || (u.accountEnabled !== false) === wanted);
+      return this.page(req, res, url, items.map((u) => {
+        const { mailboxPurpose: _, ...rest } = u;
+        return { ...rest, accountEnabled: u.accountEnabled ?? true, proxyAddresses: u.proxyAddresses ?? [] } as unknown as Record<string, unknown>;
+      }));
+    }
+    if ((m = /^\/v1\.0\/users\/([^/]+)\/mailboxSettings\/userPurpose$/.exec(path))) {
+      if (!t.permissions.has('MailboxSettings.Read')) return this.error(req, res, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+      const key = decodeURIComponent(m[1]!);
+      const user = t.users.find((u) => u.id === key || u.userPrincipalName.toLowerCase() === key.toLowerCase());
+      if (!user) return this.error(req, res, 404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+      const purpose = user.mailboxPurpose === undefined ? (user.mail ? 'user' : null) : user.mailboxPurpose;
+      if (purpose === null) return this.error(req, res, 404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
+      return this.send(req, res, 200, { '@odata.context': `${this.url}/v1.0/$metadata#users('${user.id}')/mailboxSettings/userPurpose`, value: purpose });
     }
     if (path === '/v1.0/groups') {
       if (!t.permissions.has('GroupMember.Read.All')) return this.denied(req, res);
       if (!this.filterOk(url, 'mailEnabled')) return this.unsupported(req, res);
-      const items = t.groups.filter((g) => !this.wantsTrue(url) || (g.mailEnabled ?? Boolean(g.mail)));
+      const wanted = this.wantedBoolean(url);
+      const items = t.groups.filter((g) => wanted === undefined || (g.mailEnabled ?? Boolean(g.mail)) === wanted);
       return this.page(req, res, url, items.map((g) => ({ id: g.id, displayName: g.displayName, mail: g.mail ?? null, mailEnabled: g.mailEnabled ?? Boolean(g.mail) })));
     }
     if ((m = /^\/v1\.0\/groups\/([^/]+)\/transitiveMembers(\/microsoft\.graph\.user)?$/.exec(path))) {
@@ -241,14 +286,16 @@ export class FakeGraph {
     this.error(req, res, 400, 'Request_UnsupportedQuery', 'Unsupported Query.');
   }
 
-  /** No filter, or `<prop> eq true`: the only ones sigops uses (and Graph supports by default). */
+  /** No filter, or `<prop> eq true|false`: the only ones sigops uses (and Graph supports by default). */
   private filterOk(url: URL, prop: string): boolean {
     const f = url.searchParams.get('$filter');
-    return f === null || new RegExp(`^${prop} eq true$`).test(f.trim());
+    return f === null || new RegExp(`^${prop} eq (true|false)$`).test(f.trim());
   }
 
-  private wantsTrue(url: URL): boolean {
-    return url.searchParams.get('$filter') !== null;
+  /** The value a `<prop> eq true|false` filter asks for; undefined without a filter. */
+  private wantedBoolean(url: URL): boolean | undefined {
+    const f = url.searchParams.get('$filter');
+    return f === null ? undefined : / eq true$/.test(f.trim());
   }
 
   /** Users and groups under a group, nested groups followed once each. */
@@ -286,7 +333,7 @@ export class FakeGraph {
       const out: Record<string, unknown> = {};
       if (item['@odata.type']) out['@odata.type'] = item['@odata.type'];
       // Graph returns every selected property, null when unset.
-      for (const k of select) out[k] = item[k] ?? (k === 'businessPhones' ? [] : null);
+      for (const k of select) out[k] = item[k] ?? (k === 'businessPhones' || k === 'proxyAddresses' ? [] : null);
       return out;
     });
     const body: Record<string, unknown> = { '@odata.context': `${this.url}/v1.0/$metadata#directoryObjects` };

@@ -3,7 +3,7 @@ import { reportError } from '../report.ts';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatDiagnostics, loadConfigRepo } from '../../config/index.ts';
-import { DirectorySyncError, graphTokenProvider, syncGraphSnapshot, type SyncResult } from '../../directory/index.ts';
+import { DirectorySyncError, directoryUse, graphTokenProvider, syncGraphSnapshot, type SyncResult } from '../../directory/index.ts';
 import { credentialsFromEnv } from '../../entra/index.ts';
 
 export function registerDirectory(program: Command): void {
@@ -16,13 +16,18 @@ export function registerDirectory(program: Command): void {
     .addHelpText(
       'after',
       `
-Reads the tenant's enabled users and the mail-enabled groups they belong to (nested groups
-included) and writes them, sorted, to the tenant's snapshot file (directory.snapshot, default
-directory/<slug>.graph.yaml). Nothing is written when nothing changed, so the git diff stays empty.
+Reads the tenant's enabled users (with their aliases, from proxyAddresses) and the mail-enabled
+groups they belong to (nested groups included) and writes them, sorted, to the tenant's snapshot
+file (directory.snapshot, default directory/<slug>.graph.yaml). Only the properties the tenant's
+templates and rules use are read. With directory.mailboxes (shared, room, equipment) those
+mailboxes are included too. Nothing is written when nothing changed, so the git diff stays empty.
+Accounts, aliases and groups left out (no address, another domain, non-ASCII, duplicates,
+unreadable members) are counted in the summary and named in warnings on stderr.
 
 Credentials come from the environment, as for plan/apply: SIGOPS_CLIENT_ID with
 SIGOPS_CLIENT_SECRET, SIGOPS_CLIENT_CERTIFICATE, or the GitHub Actions OIDC token. The app needs
-the Microsoft Graph application permissions User.Read.All and GroupMember.Read.All (admin consent).
+the Microsoft Graph application permissions User.Read.All and GroupMember.Read.All (admin consent),
+and MailboxSettings.Read for a tenant with directory.mailboxes.
 The tenant's \`cloud:\` (global, gcc, gcc-high, dod, china) chooses the Graph and login hosts;
 SIGOPS_GRAPH_URL and SIGOPS_LOGIN_URL override them (the token scope still follows the cloud).
 
@@ -68,6 +73,8 @@ Example:
           root,
           tenant,
           previous: config.directories.get(tenant.slug),
+          // Only the Graph properties the tenant's templates and rules use are read.
+          use: directoryUse(tenant, config.templates),
           tokens,
           ...(process.env.SIGOPS_GRAPH_URL ? { graphUrl: process.env.SIGOPS_GRAPH_URL } : {}),
           validate: async (r) => {
@@ -88,7 +95,7 @@ Example:
 function summary(slug: string, r: SyncResult): string {
   const c = r.changes;
   const lines = [
-    `${slug}: ${r.file}: ${r.users} users, ${r.groups} mail-enabled groups read; ` +
+    `${slug}: ${r.file}: ${r.users} users${r.mailboxes ? ` (${r.mailboxes} shared/resource mailboxes)` : ''}, ${r.groups} mail-enabled groups read; ` +
       (r.written ? `${c.added.length} added, ${c.removed.length} removed, ${c.changed.length} changed` : 'no changes (file left as it was)'),
   ];
   if (r.written) {
@@ -100,7 +107,10 @@ function summary(slug: string, r: SyncResult): string {
   const left = [
     s.noAddress ? `${s.noAddress} without a usable e-mail address` : '',
     s.otherDomain ? `${s.otherDomain} with an address outside the tenant's domains` : '',
+    s.nonAscii ? `${s.nonAscii} with a non-ASCII address` : '',
     s.duplicate ? `${s.duplicate} duplicate addresses` : '',
+    s.aliases ? `${s.aliases} aliases (non-ASCII or claimed twice)` : '',
+    s.groups ? `${s.groups} groups whose members cannot be read` : '',
   ].filter(Boolean);
   if (left.length) lines.push(`  skipped: ${left.join(', ')}`);
   return `${lines.join('\n')}\n`;

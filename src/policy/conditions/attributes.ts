@@ -31,6 +31,7 @@ export const attributes: Condition<AttributesSpec> = {
     }
   },
   constrains: (spec) => Object.keys(spec).length > 0,
+  directoryAttributes: (spec) => Object.keys(spec),
   compile(spec) {
     const wanted = Object.keys(spec).map((k) => [k, new Set((spec[k] ?? []).map((v) => v.toLowerCase()))] as const);
     if (wanted.length === 0) return undefined;

@@ -33,6 +33,7 @@ interface Registered {
   constrains(when: RuleConditions): boolean;
   compile(when: RuleConditions): MessageTest | undefined;
   sample(when: RuleConditions, sample: MessageSample): MessageSample;
+  directoryAttributes(when: RuleConditions): readonly string[];
 }
 
 function register<S>(c: Condition<S>): Registered {
@@ -57,6 +58,10 @@ function register<S>(c: Condition<S>): Registered {
     sample(when, sample) {
       const spec = specOf(c, when);
       return spec === undefined || !c.sample ? sample : c.sample(spec, sample);
+    },
+    directoryAttributes(when) {
+      const spec = specOf(c, when);
+      return spec === undefined || !c.directoryAttributes ? [] : c.directoryAttributes(spec);
     },
   };
 }
@@ -124,6 +129,13 @@ export class ConditionRegistry {
       if (t) tests.push(t);
     }
     return tests;
+  }
+
+  /** The directory attributes (memberOf included) the conditions of `when` read from the sender's entry. */
+  directoryAttributes(when: RuleConditions): string[] {
+    const names = new Set<string>();
+    for (const c of this.conditions) for (const n of c.directoryAttributes(when)) names.add(n);
+    return [...names];
   }
 
   /** A sample message that satisfies `when`, as far as the conditions can tell, starting from `start`. */

@@ -19,6 +19,7 @@ export const memberOf: Condition<MemberOfSpec> = {
       }
     });
   },
+  directoryAttributes: () => ['memberOf'],
   compile(spec) {
     const groups = new Set(spec.map((g) => g.toLowerCase()));
     return (m) => {

@@ -110,6 +110,11 @@ export interface Condition<Spec> {
    * apply is dropped early: it tries every rule in order for every message. Default: 3.
    */
   readonly cost?: MatchCost;
+  /**
+   * The directory attributes its test reads from the sender's entry (`memberOf` for groups):
+   * `sigops directory sync` reads from Graph only what rules and templates use. Default: none.
+   */
+  directoryAttributes?(spec: Spec): readonly string[];
   /** Adjusts the preview's sample message so that the condition holds. */
   sample?(spec: Spec, sample: MessageSample): MessageSample;
 }
