@@ -1,7 +1,10 @@
 // The real sigops modules behind the action's SigopsServices port: config loading, the compiled
-// policy (for previews), and the Exchange plan/apply with URLs and credentials from the
-// environment (SIGOPS_EXCHANGE_URL, SIGOPS_LOGIN_URL, SIGOPS_CLIENT_*, ACTIONS_ID_TOKEN_REQUEST_*).
+// policy (for previews), the Exchange plan/apply and the Graph directory sync, with URLs and
+// credentials from the environment (SIGOPS_EXCHANGE_URL, SIGOPS_GRAPH_URL, SIGOPS_LOGIN_URL,
+// SIGOPS_CLIENT_*, ACTIONS_ID_TOKEN_REQUEST_*).
 import { formatDiagnostics, loadConfigRepo } from '../config/index.ts';
+import { graphTokenProvider, syncGraphSnapshot } from '../directory/index.ts';
+import { credentialsFromEnv } from '../entra/index.ts';
 import { describeError } from '../errors/index.ts';
 import {
   ExchangeConnector,
@@ -36,6 +39,25 @@ export function sigopsServices(env: NodeJS.ProcessEnv = process.env): SigopsServ
         ...(checksum !== undefined ? { expectedChecksum: checksum } : {}),
       });
       return { plan, report };
+    },
+    syncDirectory(config, tenant) {
+      // As `sigops directory sync`: the tenant's cloud picks the login host, Graph and the scope.
+      const tokens = graphTokenProvider({
+        credentials: credentialsFromEnv(env),
+        ...(tenant.cloud ? { cloud: tenant.cloud } : {}),
+        ...(env.SIGOPS_LOGIN_URL ? { loginUrl: env.SIGOPS_LOGIN_URL } : {}),
+      });
+      return syncGraphSnapshot({
+        root: config.root,
+        tenant,
+        previous: config.directories.get(tenant.slug),
+        tokens,
+        ...(env.SIGOPS_GRAPH_URL ? { graphUrl: env.SIGOPS_GRAPH_URL } : {}),
+        validate: async (root) => {
+          const check = await loadConfigRepo(root);
+          return check.ok ? { ok: true } : { ok: false, errors: check.errors };
+        },
+      });
     },
     annotateDiagnostics: (errors, warnings, paths) => formatDiagnostics(errors, warnings, 'github', paths),
     describeError,
