@@ -17,7 +17,12 @@ import {
 import { compilePolicy } from '../policy/index.ts';
 import type { SigopsServices } from './port.ts';
 
-export function sigopsServices(env: NodeJS.ProcessEnv = process.env): SigopsServices {
+export interface ServiceOptions {
+  /** PEM of a CA to trust for the Entra login (tests against a loopback login; production trusts the system's, or NODE_EXTRA_CA_CERTS). */
+  readonly loginCa?: string;
+}
+
+export function sigopsServices(env: NodeJS.ProcessEnv = process.env, options: ServiceOptions = {}): SigopsServices {
   // One connector per run: one token per tenant, reused by plan and apply. Created lazily, after
   // the action has mapped its inputs into the environment.
   let connector: ExchangeConnector | undefined;
@@ -46,6 +51,7 @@ export function sigopsServices(env: NodeJS.ProcessEnv = process.env): SigopsServ
         credentials: credentialsFromEnv(env),
         ...(tenant.cloud ? { cloud: tenant.cloud } : {}),
         ...(env.SIGOPS_LOGIN_URL ? { loginUrl: env.SIGOPS_LOGIN_URL } : {}),
+        ...(options.loginCa ? { ca: options.loginCa } : {}),
       });
       return syncGraphSnapshot({
         root: config.root,

@@ -1,6 +1,8 @@
-// The action's `directory-sync` command end to end: its entry point (github-action/src/main.ts)
-// as a child process, the way GitHub runs it (INPUT_*, GITHUB_* and an event file), against the
-// fake Entra login, the fake Graph and the fake GitHub REST API with its Git database. Each run
+// The action's `directory-sync` command end to end: the way GitHub runs it (INPUT_*, GITHUB_*
+// and an event file; the first run through its entry point github-action/src/main.ts as a child
+// process, the others through runAction in this process, which is the same code without the
+// seconds of starting tsx), against the fake Entra login, the fake Graph and the fake GitHub
+// REST API with its Git database. Each run
 // starts from a fresh checkout of main, as a scheduled run does: the first opens the pull
 // request, a change in Entra updates the same one (branch force-pushed, description rewritten),
 // a night without changes writes nothing, and once main holds the directory the pull request
@@ -13,6 +15,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github.ts';
 import { CLIENT_ID, CONTOSO_ID, SECRET, makeConfig, startGraphHarness, type GraphHarness } from '../directory/helpers.ts';
 import { DIRECTORY_SYNC_MARKER } from '../../src/github/commands/directory-sync.ts';
+import { runAction } from '../../src/github/index.ts';
+import { sigopsServices } from '../../src/github/services.ts';
 
 const MAIN = resolve('github-action/src/main.ts');
 // The workspace is elsewhere: tsx is named by its location, not looked up from there.
@@ -61,7 +65,7 @@ describe('action: directory-sync', () => {
     return head;
   };
 
-  const run = async (inputs: Record<string, string> = { tenant: 'contoso' }, token = 'ghs_app'): Promise<ActionRun> => {
+  const run = async (inputs: Record<string, string> = { tenant: 'contoso' }, token = 'ghs_app', childProcess = false): Promise<ActionRun> => {
     const sha = checkout();
     const n = ++runs;
     const event = join(h.dir, `event-${n}.json`);
@@ -94,12 +98,18 @@ describe('action: directory-sync', () => {
     for (const [k, v] of Object.entries({ command: 'directory-sync', config: 'config', 'github-token': token, 'client-id': CLIENT_ID, 'client-secret': SECRET, ...inputs })) {
       env[`INPUT_${k.toUpperCase()}`] = v;
     }
-    const child = spawn(process.execPath, ['--import', TSX, MAIN], { cwd: workspace, env });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise<number | null>((r) => child.on('close', r));
+    let code: number | null;
+    if (childProcess) {
+      const child = spawn(process.execPath, ['--import', TSX, MAIN], { cwd: workspace, env });
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      code = await new Promise<number | null>((r) => child.on('close', r));
+    } else {
+      // In process the login's CA is handed over directly (NODE_EXTRA_CA_CERTS is read at start).
+      code = await runAction({ env, services: sigopsServices(env, { loginCa: h.entra.fake.caCert }), write: (t) => void (stdout += t) });
+    }
     const outputs: Record<string, string> = {};
     for (const line of readFileSync(output, 'utf8').split('\n')) {
       const i = line.indexOf('=');
@@ -127,7 +137,7 @@ describe('action: directory-sync', () => {
   });
 
   test('first night: one pull request from the sync branch with the new snapshot and a summary', async () => {
-    const r = await run();
+    const r = await run({ tenant: 'contoso' }, 'ghs_app', true);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const prs = openPulls();
     assert.equal(prs.length, 1);
