@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 
 const extra = process.argv.slice(2);
 let failed = 0;
-for (const name of ['config', 'sign', 'relay']) {
+for (const name of ['config', 'sign', 'relay', 'directory']) {
   process.stdout.write(`\n=== bench:${name} ===\n`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...extra], { stdio: 'inherit' });
   if (r.status !== 0) failed++;

@@ -8,8 +8,12 @@ import { fastParseYaml, type FastYaml } from './fastyaml.ts';
 
 /** Tenant files and templates. */
 export const MAX_FILE_BYTES = 1024 * 1024;
-/** Directory files and Graph snapshots grow with the number of users (about 200 bytes each). */
-export const MAX_DIRECTORY_BYTES = 32 * 1024 * 1024;
+/**
+ * Directory files and Graph snapshots grow with the number of users: about 200 bytes each with
+ * a few attributes, 500 with every attribute and a few groups, so a Graph snapshot of 100,000
+ * users is about 50 MB (bench/results/directory.md). The limit leaves room for twice that.
+ */
+export const MAX_DIRECTORY_BYTES = 128 * 1024 * 1024;
 /** Aliases allowed per document: plenty for real configs, far too few for a "billion laughs". */
 export const MAX_ALIAS_COUNT = 100;
 /**

@@ -7,6 +7,7 @@ export { DirectorySyncError, GRAPH_PERMISSION_ADVICE, MAILBOX_PERMISSION_ADVICE,
 export { GraphClient, graphTokenProvider, type GraphClientOptions } from './graph.ts';
 export {
   GRAPH_ATTRIBUTES,
+  describeSkipped,
   diffDirectories,
   graphUserFields,
   readGraphDirectory,

@@ -79,6 +79,18 @@ export interface SkippedCounts {
   readonly groups: number;
 }
 
+/** The skipped counts in words, one phrase per non-zero reason (for the CLI's summary and the sync pull request). */
+export function describeSkipped(s: SkippedCounts): string[] {
+  return [
+    s.noAddress ? `${s.noAddress} without a usable e-mail address` : '',
+    s.otherDomain ? `${s.otherDomain} with an address outside the tenant's domains` : '',
+    s.nonAscii ? `${s.nonAscii} with a non-ASCII address` : '',
+    s.duplicate ? `${s.duplicate} duplicate addresses` : '',
+    s.aliases ? `${s.aliases} aliases (non-ASCII or claimed twice)` : '',
+    s.groups ? `${s.groups} groups whose members cannot be read` : '',
+  ].filter(Boolean);
+}
+
 export interface GraphDirectory {
   readonly users: readonly SnapshotUser[]; // sorted by email
   readonly skipped: SkippedCounts;

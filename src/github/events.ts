@@ -1,7 +1,7 @@
 // Which sigops command a GitHub event means, and the facts of that event the action uses.
 import { ActionInputError, type GitHubContext } from './env.ts';
 
-export type ActionCommand = 'validate' | 'plan' | 'apply';
+export type ActionCommand = 'validate' | 'plan' | 'apply' | 'directory-sync';
 
 export interface PullRequestInfo {
   readonly number: number;
@@ -77,12 +77,13 @@ export function eventFacts(ctx: GitHubContext): EventFacts {
   return { kind: 'other' };
 }
 
-const COMMANDS: readonly ActionCommand[] = ['validate', 'plan', 'apply'];
+const COMMANDS: readonly ActionCommand[] = ['validate', 'plan', 'apply', 'directory-sync'];
 
 /**
  * The command to run: the `command` input when given, else by event — a pull request plans
  * (validating first), a push to the default branch applies, anything else (schedule,
- * workflow_dispatch, a push elsewhere) plans for drift.
+ * workflow_dispatch, a push elsewhere) plans for drift. `directory-sync` is only ever chosen
+ * by the input: it writes a branch and a pull request, which no event should do unasked.
  */
 export function chooseCommand(input: string | undefined, facts: EventFacts): ActionCommand {
   if (input !== undefined) {

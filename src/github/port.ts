@@ -1,7 +1,8 @@
 // What the action needs from the rest of sigops, as a port: github-action/src/main.ts plugs in
 // the real modules (services.ts), so the GitHub flow itself only knows GitHub.
+import type { SyncResult } from '../directory/index.ts';
 import type { ErrorSummary } from '../errors/index.ts';
-import type { ConfigRepo } from '../model/index.ts';
+import type { ConfigRepo, Tenant } from '../model/index.ts';
 import type { ApplyReport, Plan } from '../plan/types.ts';
 import type { Policy } from '../policy/types.ts';
 import type { Diagnostic } from './report.ts';
@@ -30,6 +31,11 @@ export interface SigopsServices {
     warnings: readonly Diagnostic[],
     paths: { root: string; cwd: string },
   ): string;
+  /**
+   * Refreshes a `directory.source: graph` tenant's snapshot in the config checkout from
+   * Microsoft Graph (`sigops directory sync`): written only when it changed, validated.
+   */
+  syncDirectory(config: ConfigRepo, tenant: Tenant): Promise<SyncResult>;
   /** Name, `code`, message and advice of any error the services throw; the action decides on `code`. */
   describeError(err: unknown): ErrorSummary;
 }

@@ -9,6 +9,7 @@ import { formatAnnotation, type Annotation } from './annotations.ts';
 import { createClient, type GitHubClient } from './client.ts';
 import { doApply } from './commands/apply.ts';
 import { EXIT, withAdvice, type Run } from './commands/context.ts';
+import { doDirectorySync } from './commands/directory-sync.ts';
 import { doDriftPlan } from './commands/drift-plan.ts';
 import { doPullRequestPlan } from './commands/pull-request-plan.ts';
 import { doValidate } from './commands/validate.ts';
@@ -43,6 +44,8 @@ export async function runAction(options: RunOptions): Promise<number> {
         return run.facts.kind === 'pull_request' ? await doPullRequestPlan(run) : await doDriftPlan(run);
       case 'apply':
         return await doApply(run);
+      case 'directory-sync':
+        return await doDirectorySync(run);
     }
   } catch (err) {
     const message = withAdvice(describeError(err));

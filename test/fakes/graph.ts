@@ -89,6 +89,20 @@ interface TenantData {
   users: StoredUser[];
   groups: StoredGroup[];
   permissions: Set<GraphPermission>;
+  /** Lookups built on first use and dropped on every change, so a 100,000-user tenant pages in O(page). */
+  index?: TenantIndex;
+}
+
+interface TenantIndex {
+  readonly userByUpn: Map<string, StoredUser>;
+  readonly groupByName: Map<string, StoredGroup>;
+  readonly groupById: Map<string, StoredGroup>;
+  /** /v1.0/users as served, with and without the accountEnabled filter. */
+  readonly allUsers: Record<string, unknown>[];
+  readonly enabledUsers: Record<string, unknown>[];
+  readonly disabledUsers: Record<string, unknown>[];
+  /** transitiveMembers as served, by group id (+ `/user` for the cast): asked again for every page. */
+  readonly members: Map<string, Record<string, unknown>[]>;
 }
 
 export interface GraphThrottle {
@@ -120,6 +134,7 @@ export class FakeGraph {
   pageSize: number;
   private readonly tenants = new Map<string, TenantData>();
   private throttleQueue: GraphThrottle[] = [];
+  private throttlePeriodic: { every: number; options: GraphThrottle; seen: number } | undefined;
   private server: Server | undefined;
   private readonly audience: string;
   /** Every page of /v1.0/users carries the same @odata.nextLink again (seen on Graph: microsoftgraph/microsoft-graph-docs#4897). */
@@ -171,11 +186,28 @@ export class FakeGraph {
     const i = t.users.findIndex((u) => u.userPrincipalName === upn);
     if (i < 0) throw new Error(`fake graph: no user ${upn}`);
     t.users[i] = { ...t.users[i]!, ...change };
+    t.index = undefined;
+  }
+
+  /** Adds a user to a tenant (a new hire between two syncs). */
+  addUser(tenantId: string, user: FakeGraphUser): void {
+    const t = this.tenant(tenantId);
+    t.users.push({ ...user, id: user.id ?? randomUUID() });
+    t.index = undefined;
   }
 
   /** The next `count` requests are throttled. */
   throttleNext(count: number, options: GraphThrottle = {}): void {
     for (let i = 0; i < count; i++) this.throttleQueue.push(options);
+  }
+
+  /**
+   * Every `every`-th request from now on is throttled (undefined: stop), as Graph throttles a
+   * long sync now and then rather than up front. Graph's throttling guidance:
+   * https://learn.microsoft.com/graph/throttling (429 with Retry-After).
+   */
+  throttleEvery(every: number | undefined, options: GraphThrottle = {}): void {
+    this.throttlePeriodic = every && every > 0 ? { every, options, seen: 0 } : undefined;
   }
 
   private tenant(tenantId: string): TenantData {
@@ -217,7 +249,8 @@ export class FakeGraph {
     // Graph reads no body on GET; drain whatever came.
     for await (const _ of req) void _;
     const url = new URL(req.url ?? '/', 'http://fake');
-    const throttle = this.throttleQueue.shift();
+    const periodic = this.throttlePeriodic;
+    const throttle = this.throttleQueue.shift() ?? (periodic && ++periodic.seen % periodic.every === 0 ? periodic.options : undefined);
     if (throttle) {
       const status = throttle.status ?? 429;
       const headers: Record<string, string> = throttle.retryAfterSeconds !== undefined ? { 'Retry-After': String(throttle.retryAfterSeconds) } : {};
@@ -242,11 +275,8 @@ export class FakeGraph {
       const unknown = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).find((s) => s !== '' && !USER_PROPERTIES.has(s));
       if (unknown !== undefined) return this.error(req, res, 400, 'Request_BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.user'.`);
       const wanted = this.wantedBoolean(url);
-      const items = t.users.filter((u) => wanted === undefined || (u.accountEnabled !== false) === wanted);
-      return this.page(req, res, url, items.map((u) => {
-        const { mailboxPurpose: _, ...rest } = u;
-        return { ...rest, accountEnabled: u.accountEnabled ?? true, proxyAddresses: u.proxyAddresses ?? [] } as unknown as Record<string, unknown>;
-      }));
+      const index = this.index(t);
+      return this.page(req, res, url, wanted === undefined ? index.allUsers : wanted ? index.enabledUsers : index.disabledUsers);
     }
     if ((m = /^\/v1\.0\/users\/([^/]+)\/mailboxSettings\/userPurpose$/.exec(path))) {
       if (!t.permissions.has('MailboxSettings.Read')) return this.error(req, res, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
@@ -268,11 +298,18 @@ export class FakeGraph {
       if (!t.permissions.has('GroupMember.Read.All')) return this.denied(req, res);
       const cast = Boolean(m[2]);
       if (cast && (req.headers.consistencylevel !== 'eventual' || url.searchParams.get('$count') !== 'true')) return this.unsupported(req, res);
-      const group = t.groups.find((g) => g.id === decodeURIComponent(m![1]!));
+      const group = this.index(t).groupById.get(decodeURIComponent(m[1]!));
       if (!group) return this.error(req, res, 404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist or one of its queried reference-property objects are not present.`);
       if (group.hiddenMembership) return this.denied(req, res);
-      const members = this.transitive(t, group);
-      const items = members.filter((x) => !cast || x.type === 'user').map((x) => ({ '@odata.type': `#microsoft.graph.${x.type}`, ...x.obj }));
+      const index = this.index(t);
+      const key = `${group.id}${cast ? '/user' : ''}`;
+      let items = index.members.get(key);
+      if (!items) {
+        items = this.transitive(t, group)
+          .filter((x) => !cast || x.type === 'user')
+          .map((x) => ({ '@odata.type': `#microsoft.graph.${x.type}`, ...x.obj }));
+        index.members.set(key, items);
+      }
       return this.page(req, res, url, items, cast && url.searchParams.get('$count') === 'true' ? items.length : undefined);
     }
     this.error(req, res, 400, 'Request_BadRequest', `Invalid request: ${req.method} ${path}`);
@@ -298,21 +335,46 @@ export class FakeGraph {
     return f === null ? undefined : / eq true$/.test(f.trim());
   }
 
+  private index(t: TenantData): TenantIndex {
+    if (t.index) return t.index;
+    const allUsers = t.users.map((u) => {
+      const { mailboxPurpose: _, ...rest } = u;
+      return { ...rest, accountEnabled: u.accountEnabled ?? true, proxyAddresses: u.proxyAddresses ?? [] } as unknown as Record<string, unknown>;
+    });
+    // The first of equal names wins, as a search through the list would find it.
+    const first = <T,>(items: readonly T[], key: (x: T) => string): Map<string, T> => {
+      const map = new Map<string, T>();
+      for (const x of items) if (!map.has(key(x))) map.set(key(x), x);
+      return map;
+    };
+    t.index = {
+      userByUpn: first(t.users, (u) => u.userPrincipalName),
+      groupByName: first(t.groups, (g) => g.displayName),
+      groupById: first(t.groups, (g) => g.id),
+      allUsers,
+      enabledUsers: allUsers.filter((u) => u.accountEnabled !== false),
+      disabledUsers: allUsers.filter((u) => u.accountEnabled === false),
+      members: new Map(),
+    };
+    return t.index;
+  }
+
   /** Users and groups under a group, nested groups followed once each. */
   private transitive(t: TenantData, group: StoredGroup): { type: 'user' | 'group'; obj: Record<string, unknown> }[] {
+    const { userByUpn, groupByName } = this.index(t);
     const out: { type: 'user' | 'group'; obj: Record<string, unknown> }[] = [];
     const seen = new Set<string>([group.id]);
     const queue = [group];
     while (queue.length) {
       const g = queue.shift()!;
       for (const name of g.members) {
-        const user = t.users.find((u) => u.userPrincipalName === name);
+        const user = userByUpn.get(name);
         if (user && !seen.has(user.id)) {
           seen.add(user.id);
           out.push({ type: 'user', obj: user as unknown as Record<string, unknown> });
           continue;
         }
-        const sub = t.groups.find((x) => x.displayName === name);
+        const sub = groupByName.get(name);
         if (sub && !seen.has(sub.id)) {
           seen.add(sub.id);
           out.push({ type: 'group', obj: { id: sub.id, displayName: sub.displayName, mail: sub.mail ?? null } });

@@ -65,3 +65,19 @@ test('nightly drift check: no write permission at all, own concurrency group', (
   assert.notEqual(wf.concurrency?.group, 'sigops-apply', 'a queued drift check must not cancel a queued apply');
   assert.equal(sigopsStep(wf).with?.command, 'plan');
 });
+
+test('nightly directory sync: writes only a branch and a pull request, with a token that starts the plan check', () => {
+  const wf = load('sigops-directory-sync.yml');
+  assert.ok('schedule' in wf.on && 'workflow_dispatch' in wf.on);
+  assert.deepEqual(wf.permissions, { contents: 'write', 'pull-requests': 'write', 'id-token': 'write' });
+  assert.equal(wf.concurrency?.group, 'sigops-directory-sync');
+  const steps = Object.values(wf.jobs).flatMap((j) => j.steps);
+  const step = steps.find((s) => s.uses?.includes('/github-action@'));
+  assert.ok(step);
+  for (const key of Object.keys(step.with ?? {})) assert.ok(key in action.inputs, `"${key}" is not an input of action.yml`);
+  assert.equal(step.with?.command, 'directory-sync');
+  // github.token's pushes start no workflow: the App's token comes first.
+  assert.ok(steps.some((s) => s.uses?.startsWith('actions/create-github-app-token@')));
+  assert.match(String(step.with?.['github-token']), /steps\.app\.outputs\.token/);
+  assert.ok('tenant' in action.inputs && 'pull-request-url' in (parse(readFileSync('github-action/action.yml', 'utf8')) as { outputs: object }).outputs);
+});

@@ -3,7 +3,7 @@ import { reportError } from '../report.ts';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatDiagnostics, loadConfigRepo } from '../../config/index.ts';
-import { DirectorySyncError, directoryUse, graphTokenProvider, syncGraphSnapshot, type SyncResult } from '../../directory/index.ts';
+import { DirectorySyncError, describeSkipped, directoryUse, graphTokenProvider, syncGraphSnapshot, type SyncResult } from '../../directory/index.ts';
 import { credentialsFromEnv } from '../../entra/index.ts';
 
 export function registerDirectory(program: Command): void {
@@ -103,15 +103,7 @@ function summary(slug: string, r: SyncResult): string {
     for (const e of c.removed) lines.push(`  - ${e}`);
     for (const x of c.changed) lines.push(`  ~ ${x.email} (${x.fields.join(', ')})`);
   }
-  const s = r.skipped;
-  const left = [
-    s.noAddress ? `${s.noAddress} without a usable e-mail address` : '',
-    s.otherDomain ? `${s.otherDomain} with an address outside the tenant's domains` : '',
-    s.nonAscii ? `${s.nonAscii} with a non-ASCII address` : '',
-    s.duplicate ? `${s.duplicate} duplicate addresses` : '',
-    s.aliases ? `${s.aliases} aliases (non-ASCII or claimed twice)` : '',
-    s.groups ? `${s.groups} groups whose members cannot be read` : '',
-  ].filter(Boolean);
+  const left = describeSkipped(r.skipped);
   if (left.length) lines.push(`  skipped: ${left.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
