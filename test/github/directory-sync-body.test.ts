@@ -44,7 +44,7 @@ test('counts, the first 200 addresses of each kind, warnings and left-out accoun
   // Markdown in an address is escaped, not rendered.
   assert.match(body, /^- user\\_0@contoso\.com: jobTitle, memberOf$/m);
   assert.match(body, /\*\*Warnings\*\*\n\n- `contoso`: group x@contoso\.com: members not readable/);
-  assert.match(body, /- `contoso`: 3 without a usable address, 1 duplicate addresses/);
+  assert.match(body, /- `contoso`: 3 without a usable e-mail address, 1 duplicate addresses/);
   assert.match(body, /\[this run\]\(https:\/\/github\.com\/acme\/signatures\/actions\/runs\/1\)/);
 });
 
