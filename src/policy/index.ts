@@ -4,7 +4,7 @@
 import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../model/index.ts';
 import { domainAndParents, senderDomain } from '../model/index.ts';
 import { compileSignatureTemplate, joinBlocks, type CompiledTemplate, type RenderedBlock, type TemplateContext } from '../signature/index.ts';
-import { CONDITIONS, type ConditionRegistry, type MessageFacts, type MessageTest } from './conditions/index.ts';
+import { CONDITIONS, type ConditionRegistry, type MessageFacts, type MessageTest, type SentAs } from './conditions/index.ts';
 import type { Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
 
 export type * from './types.ts';
@@ -41,6 +41,8 @@ class RenderCache {
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
   }
 }
+/** Directory `mailboxType` values of mailboxes people send as (docs/directory.md). */
+const SHARED_KINDS: ReadonlySet<string> = new Set(['shared', 'room', 'equipment']);
 const PAUSED: SigningDecision = Object.freeze({ kind: 'skip', reason: 'tenant-paused' });
 const NO_RULE: SigningDecision = Object.freeze({ kind: 'skip', reason: 'no-matching-rule' });
 
@@ -89,9 +91,8 @@ class CompiledTenant implements TenantPolicy {
   decide(request: SigningRequest): SigningDecision {
     if (!this.tenant.enabled) return PAUSED;
     const sender = request.sender.toLowerCase();
-    let user = this.users.get(sender);
     const fromAddress = request.from?.address.toLowerCase();
-    if (!user && fromAddress !== undefined && fromAddress !== sender) user = this.users.get(fromAddress);
+    const { user, sentAs } = this.signerOf(sender, fromAddress, request.senderHeader?.address.toLowerCase());
 
     // The facts every condition tests, once per message.
     const recipients = request.recipients;
@@ -106,6 +107,8 @@ class CompiledTenant implements TenantPolicy {
     const message: MessageFacts = {
       sender,
       user,
+      sentAs,
+      messageType: request.messageType ?? 'new',
       from: request.from,
       recipientDomains,
       allInternal: recipients.length > 0 && internalCount === recipients.length,
@@ -129,6 +132,24 @@ class CompiledTenant implements TenantPolicy {
       return decision;
     }
     return NO_RULE;
+  }
+
+  /**
+   * Whom the message is signed for. Exchange writes the headers after checking the delegate's
+   * permission: Send on Behalf puts the principal in From and the delegate in Sender (signed for
+   * the delegate); Send As puts the mailbox sent as in From, with no Sender (signed for it: a
+   * shared mailbox has its own entry). The envelope sender comes last: which address Exchange
+   * uses there for delegated sending is not documented, and From/Sender suffice.
+   */
+  private signerOf(sender: string, fromAddress: string | undefined, senderHeader: string | undefined): { user: DirectoryUser | undefined; sentAs: SentAs } {
+    const fromUser = fromAddress !== undefined ? this.users.get(fromAddress) : undefined;
+    if (senderHeader !== undefined && senderHeader !== fromAddress) {
+      const delegate = this.users.get(senderHeader);
+      // a Sender that is another address of the From mailbox is not a delegate
+      if (delegate !== undefined && delegate !== fromUser) return { user: delegate, sentAs: 'onBehalf' };
+    }
+    const user = fromUser ?? (sender !== fromAddress ? this.users.get(sender) : undefined);
+    return { user, sentAs: user !== undefined && SHARED_KINDS.has(user.attributes.mailboxType?.toLowerCase() ?? '') ? 'shared' : 'self' };
   }
 
   private userFor(user: DirectoryUser | undefined, request: SigningRequest): Readonly<Record<string, unknown>> {

@@ -1,5 +1,8 @@
 // What the relay, `sigops sign` and `sigops preview` ask of a compiled policy.
 import type { Placement, Tenant } from '../model/index.ts';
+import type { MessageType } from './message-type.ts';
+
+export type { MessageType } from './message-type.ts';
 
 export interface Mailbox {
   readonly address: string; // lower-case
@@ -9,8 +12,18 @@ export interface Mailbox {
 export interface SigningRequest {
   /** Envelope sender (MAIL FROM), lower-case. */
   readonly sender: string;
-  /** The From header, used for display name when the sender is not in the directory. */
+  /**
+   * The From header: the identity the message is sent as (the user, an alias of theirs, or a
+   * shared mailbox sent as); its display name is used when the sender is not in the directory.
+   */
   readonly from?: Mailbox;
+  /**
+   * The Sender header, when it names another mailbox than From: the delegate who sent on
+   * behalf of the From mailbox, and whom the message is signed for.
+   */
+  readonly senderHeader?: Mailbox;
+  /** New, reply or forward, from the header block (src/policy/message-type.ts). Absent: new. */
+  readonly messageType?: MessageType;
   /** Envelope recipients (RCPT TO), lower-case. */
   readonly recipients: readonly string[];
   readonly now: Date;
