@@ -715,7 +715,10 @@ export class Walker {
     if ((!wrapHtml && !rw.twin) || part.separator.length === 0) return [this.headOut(rw.header, part.separator), rw.body];
     const eol = this.eol;
     const { content, rest } = splitContentFields(rw.header);
-    const inner = [content, Buffer.from(eol, 'latin1'), rw.body];
+    // the body's last line break is its own here (no boundary followed it): one more keeps it
+    // from becoming the new boundary's
+    const last = rw.body.length > 0 ? rw.body[rw.body.length - 1] : undefined;
+    const inner = [content, Buffer.from(eol, 'latin1'), rw.body, ...(last === 10 ? [Buffer.from(eol, 'latin1')] : [])];
     const multi = wrapHtml
       ? relatedAround(inner, images, eol)
       : alternativeOf(inner, images.length > 0 ? this.relatedPart(rw.twin!, eol) : rw.twin!, eol);
