@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { simpleParser } from 'mailparser';
 import type { EmbeddedImage } from '../../src/policy/types.ts';
-import type { SigningChoice, PartSigner } from '../../src/mime/index.ts';
+import { WorkerPartSigner, type SigningChoice, type PartSigner } from '../../src/mime/index.ts';
 import { signParts } from '../../src/mime/parts.ts';
 import { allNodes, BLOCKS, bodyParts, decodedBody, decodedText, headerOf, leaves, parseMime, sign, verifyOutput, withoutAddedStructure } from './helpers.ts';
 
@@ -162,6 +162,24 @@ test('images: the HTML signed on another thread (a PartSigner) still gains its i
   const { out, outcome } = await sign(input, EMBED, { options: { signer: gaveUp } });
   assert.equal(outcome.signed, false);
   assert.doesNotMatch(out.toString('latin1'), /@sigops/);
+});
+
+test('images and HTML twins with the worker thread signing the parts', async () => {
+  const worker = new WorkerPartSigner({ minBytes: 0 });
+  try {
+    const plain = Buffer.from(`${HEAD}Content-Type: text/plain; charset=utf-8\r\n\r\n${PLAIN}`, 'latin1');
+    const r = await sign(plain, TWIN, { options: { signer: worker } });
+    assert.equal(r.outcome.signed, true);
+    assert.deepEqual(parseMime(r.out).children!.map((c) => c.type), ['text/plain', 'multipart/related']);
+    verifyOutput(plain, withoutAddedStructure(plain, r.out, IDS), r.outcome);
+    await checkImages(r.out, [logo, icon]);
+    const rel = Buffer.from(MESSAGES['alternative(text, related(html, image))']!, 'latin1');
+    const r2 = await sign(rel, EMBED, { chunk: 13, options: { signer: worker } });
+    verifyOutput(rel, withoutAddedStructure(rel, r2.out, IDS), r2.outcome);
+    await checkImages(r2.out, [logo, icon]);
+  } finally {
+    await worker.close();
+  }
 });
 
 test('images: a large attachment after the HTML in a related streams through (the related is walked to its end, not held)', async () => {
