@@ -1,11 +1,11 @@
 // The compiled policy: a loaded ConfigRepo turned into an immutable structure that answers
 // "what does this message get?" on the relay's hot path. Everything that can be done once
 // (template compilation, each rule's conditions, user views) is done here, off that path.
-import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../model/index.ts';
+import type { ConfigRepo, DirectoryUser, ImageAsset, ImageMode, Rule, Tenant } from '../model/index.ts';
 import { domainAndParents, senderDomain } from '../model/index.ts';
 import { compileSignatureTemplate, joinBlocks, type CompiledTemplate, type RenderedBlock, type TemplateContext } from '../signature/index.ts';
 import { CONDITIONS, type ConditionRegistry, type MessageFacts, type MessageTest, type SentAs } from './conditions/index.ts';
-import type { Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
+import type { EmbeddedImage, Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
 
 export type * from './types.ts';
 
@@ -14,6 +14,20 @@ interface CompiledRule {
   /** One per condition that narrows what matches; the rule applies when all pass. */
   readonly tests: readonly MessageTest[];
   readonly blocks: readonly CompiledTemplate[];
+  /** How `{{image}}` resolves for this rule: the rule's `images`, else the tenant's, else embedded. */
+  readonly imageMode: ImageMode;
+}
+
+/** images/ as templates reach it; the same for every rule of every tenant of a policy. */
+interface ImageStore {
+  readonly assets: ReadonlyMap<string, ImageAsset>;
+  readonly embedded: ReadonlyMap<string, EmbeddedImage>;
+}
+
+function imageStore(assets: ReadonlyMap<string, ImageAsset>): ImageStore {
+  const embedded = new Map<string, EmbeddedImage>();
+  for (const a of assets.values()) embedded.set(a.name, Object.freeze({ contentId: a.contentId, name: a.name, mime: a.mime, data: a.data }));
+  return { assets, embedded };
 }
 
 const DAY_MS = 86_400_000;
@@ -82,6 +96,7 @@ class CompiledTenant implements TenantPolicy {
     private readonly rules: readonly CompiledRule[],
     private readonly cache: RenderCache,
     private readonly cacheId: string,
+    private readonly images: ImageStore,
   ) {
     this.users = users;
     this.domains = new Set(tenant.domains);
@@ -170,17 +185,33 @@ class CompiledTenant implements TenantPolicy {
     return v;
   }
 
+  /** What `{{image "name"}}` becomes under a rule's mode; an unknown image fails the render (fail open). */
+  private imageResolver(mode: ImageMode): (name: string) => string {
+    const baseUrl = this.tenant.images?.baseUrl?.replace(/\/+$/, '');
+    return (name: string): string => {
+      const image = this.images.embedded.get(name);
+      if (!image) throw new Error(`no image '${name}' under images/`);
+      if (mode === 'hosted') return baseUrl !== undefined ? `${baseUrl}/${encodeURIComponent(name)}` : '';
+      return `cid:${image.contentId}`;
+    };
+  }
+
   private render(rule: CompiledRule, user: DirectoryUser | undefined, request: SigningRequest, today: Date): SigningDecision {
-    const context: TemplateContext = { user: this.userFor(user, request), tenant: this.view, now: today };
+    const uses = rule.imageMode === 'embedded';
+    const context: TemplateContext = { user: this.userFor(user, request), tenant: this.view, now: today, images: this.imageResolver(rule.imageMode) };
     try {
       const parts: RenderedBlock[] = [];
       for (const t of rule.blocks) parts.push(t.render(context));
       const joined = joinBlocks(parts);
+      // the parts to attach: the images the HTML block refers to, each once (a reference in
+      // the text twin or one an `{{#if}}` left out attaches nothing)
+      const images = uses && joined.html.includes('cid:') ? [...this.images.embedded.values()].filter((i) => joined.html.includes(`cid:${i.contentId}`)) : [];
       return Object.freeze({
         kind: 'sign',
         rule: rule.rule.name,
         placement: rule.rule.placement,
-        blocks: Object.freeze({ html: joined.html, text: joined.text }),
+        ...(rule.rule.plainText === 'html' ? { plainText: 'html' as const } : {}),
+        blocks: Object.freeze({ html: joined.html, text: joined.text, ...(images.length > 0 ? { images: Object.freeze(images) } : {}) }),
         senderInDirectory: user !== undefined,
       });
     } catch (err) {
@@ -215,6 +246,7 @@ export function compilePolicy(config: ConfigRepo, conditions: ConditionRegistry 
   };
 
   const cache = new RenderCache(RENDER_CACHE_SIZE);
+  const images = imageStore(config.images ?? new Map());
   const tenants: TenantPolicy[] = [];
   const byId = new Map<string, TenantPolicy>();
   const byDomain = new Map<string, TenantPolicy>();
@@ -228,12 +260,13 @@ export function compilePolicy(config: ConfigRepo, conditions: ConditionRegistry 
         rule,
         tests: Object.freeze(conditions.compile(rule.when)),
         blocks: Object.freeze(blocks),
+        imageMode: rule.images ?? tenant.images?.mode ?? 'embedded',
       });
     });
     // Keyed by every address of every user (aliases too): one Map lookup per message.
     const directory = config.directories.get(tenant.slug);
     const users = directory?.addresses ?? directory?.users ?? new Map<string, DirectoryUser>();
-    const tp = Object.freeze(new CompiledTenant(tenant, users, Object.freeze(rules), cache, String(tenants.length)));
+    const tp = Object.freeze(new CompiledTenant(tenant, users, Object.freeze(rules), cache, String(tenants.length), images));
     tenants.push(tp);
     if (!byId.has(tenant.id.toLowerCase())) byId.set(tenant.id.toLowerCase(), tp);
     for (const d of tenant.domains) if (!byDomain.has(d.toLowerCase())) byDomain.set(d.toLowerCase(), tp);

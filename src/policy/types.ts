@@ -29,11 +29,30 @@ export interface SigningRequest {
   readonly now: Date;
 }
 
+/**
+ * An image a signature carries as a MIME part of its own (`images: embedded`): the HTML block
+ * refers to it as `cid:<contentId>`. The Content-ID depends on the image's bytes and name only,
+ * so a reply quoting an earlier signed message refers to the same part.
+ */
+export interface EmbeddedImage {
+  /** Without angle brackets, e.g. `3f2a…9c.logo.png@sigops`. */
+  readonly contentId: string;
+  /** File name under images/. */
+  readonly name: string;
+  readonly mime: 'image/png' | 'image/jpeg' | 'image/gif';
+  readonly data: Uint8Array;
+}
+
 /** The blocks to insert, already rendered and HTML-escaped; signature, then banner, then disclaimer. */
 export interface RenderedBlocks {
   readonly html: string;
   readonly text: string;
+  /** Images the HTML block refers to by `cid:`, each once (absent: none). */
+  readonly images?: readonly EmbeddedImage[];
 }
+
+/** What becomes of a message that has only plain text: `keep` signs the text (the default), `html` adds an HTML twin. */
+export type PlainTextMode = 'keep' | 'html';
 
 export type SigningDecision =
   | {
@@ -41,6 +60,8 @@ export type SigningDecision =
       readonly rule: string;
       readonly placement: Placement;
       readonly blocks: RenderedBlocks;
+      /** `html`: a plain-text-only message gains an HTML alternative carrying the HTML block. */
+      readonly plainText?: PlainTextMode;
       /** false: rendered from the From header alone (the sender is not in the tenant's directory, or the tenant has none yet). */
       readonly senderInDirectory?: boolean;
     }

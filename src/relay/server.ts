@@ -325,7 +325,7 @@ export class Relay {
       const reason = outcome.signed ? (outcome.rule ?? '') : (passReason ?? outcome.reason ?? 'unknown');
       metrics.count(outcomeLabel, reason, t.slug);
       if (outcome.signed && withoutDirectory) metrics.signedWithoutDirectory.inc({ tenant: t.slug });
-      if (!outcome.signed && outcome.reason === 'sign-failed') {
+      if (!outcome.signed && (outcome.reason === 'sign-failed' || outcome.reason === 'images-failed')) {
         this.o.log.warn({ ...about, tenant: t.slug, detail: outcome.detail }, 'signature could not be inserted; the message went out unsigned');
       }
       if (outcome.signed && sender) void this.o.usage?.record(t.id, t.slug, sender);
