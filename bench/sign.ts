@@ -3,7 +3,9 @@
 //     relay benchmark compares against;
 //   - GNU altermime, run once per message on a copy of the file as a Postfix content filter
 //     runs it (`altermime --input=FILE --disclaimer=… --disclaimer-html=…`);
-// and the peak RSS of a child process signing a 100 MB message with a large attachment.
+// and the peak RSS of a child process signing a 100 MB message with a large attachment. The
+// same mix and the same big message are also signed with an embedded image (a 12 KB logo added
+// as a multipart/related part), to show what embedding costs against the same run without.
 //
 //   npm run bench:sign        (or: node --import tsx bench/sign.ts [--rounds N] [--write])
 //
@@ -19,7 +21,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { loadConfigRepo } from '../src/config/index.ts';
-import { offlineChooser, signMessage, type ChooseFn } from '../src/mime/index.ts';
+import { offlineChooser, signMessage, type ChooseFn, type SigningChoice } from '../src/mime/index.ts';
+import type { EmbeddedImage, RenderedBlocks } from '../src/policy/types.ts';
 import { compilePolicy } from '../src/policy/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -59,6 +62,32 @@ const messages = files.map((f) => ({ file: f, data: readFileSync(f) }));
 const totalBytes = messages.reduce((n, m) => n + m.data.length, 0);
 const choose = await chooser();
 
+// ---- the same choice with an embedded image ---------------------------------------------------
+// a logo of a realistic size (12 KB): the example's PNG padded; the engine never decodes it
+const LOGO: EmbeddedImage = {
+  contentId: '0123456789abcdef.logo.png@sigops',
+  name: 'logo.png',
+  mime: 'image/png',
+  data: Buffer.concat([readFileSync(join(ROOT, 'example-config', 'images', 'contoso-logo.png')), Buffer.alloc(12 * 1024 - 147, 7)]),
+};
+// one object per decision's blocks, as the policy hands out (the engine caches per blocks object)
+const withImage = new WeakMap<RenderedBlocks, RenderedBlocks>();
+function imageBlocks(b: RenderedBlocks): RenderedBlocks {
+  let v = withImage.get(b);
+  if (!v) withImage.set(b, (v = { html: `<img src="cid:${LOGO.contentId}" width="96" height="96" alt="">${b.html}`, text: b.text, images: [LOGO] }));
+  return v;
+}
+const chooseImages: ChooseFn = async (headers) => {
+  const c: SigningChoice = await choose(headers);
+  return c.kind === 'sign' ? { ...c, blocks: imageBlocks(c.blocks) } : c;
+};
+
+async function runSigopsImages(): Promise<number> {
+  const t0 = performance.now();
+  for (const m of messages) await signMessage(source(m.data), new Sink(), chooseImages);
+  return performance.now() - t0;
+}
+
 async function runSigops(): Promise<{ ms: number; signed: number }> {
   let signed = 0;
   const t0 = performance.now();
@@ -78,20 +107,24 @@ async function runPassthrough(): Promise<number> {
 // warm-up (JIT), then alternate rounds so both see the same machine state
 for (let i = 0; i < 3; i++) {
   await runSigops();
+  await runSigopsImages();
   await runPassthrough();
 }
 let sigopsMs = 0;
+let imagesMs = 0;
 let passMs = 0;
 let signedCount = 0;
 for (let r = 0; r < ROUNDS; r++) {
   const s = await runSigops();
   sigopsMs += s.ms;
   signedCount = s.signed;
+  imagesMs += await runSigopsImages();
   passMs += await runPassthrough();
 }
 const perRound = (ms: number): number => ms / ROUNDS;
 const rate = (ms: number): { msgs: number; mbs: number } => ({ msgs: (messages.length * ROUNDS) / (ms / 1000), mbs: (totalBytes * ROUNDS) / 1048576 / (ms / 1000) });
 const sig = rate(sigopsMs);
+const img = rate(imagesMs);
 const pass = rate(passMs);
 
 // ---- altermime, per message, on a copy (it rewrites the file in place) --------------------
@@ -152,7 +185,8 @@ await build({
   stdin: {
     contents: `import { createReadStream, createWriteStream } from 'node:fs';
 import { signMessage } from './src/mime/sign.ts';
-const choice = JSON.parse(process.env.SIGOPS_BENCH_CHOICE);
+const choice = JSON.parse(process.argv[3] === 'images' ? process.env.SIGOPS_BENCH_CHOICE_IMAGES : process.env.SIGOPS_BENCH_CHOICE);
+for (const i of choice.blocks.images ?? []) i.data = Buffer.from(i.data, 'base64');
 const t0 = performance.now();
 const outcome = await signMessage(createReadStream(process.argv[2], { highWaterMark: 65536 }), createWriteStream('/dev/null'), () => choice);
 process.stdout.write(JSON.stringify({ ms: performance.now() - t0, maxRssKb: process.resourceUsage().maxRSS, outcome }) + '\\n');`,
@@ -168,9 +202,14 @@ process.stdout.write(JSON.stringify({ ms: performance.now() - t0, maxRssKb: proc
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   logLevel: 'error',
 });
-const childEnv = { ...process.env, SIGOPS_BENCH_CHOICE: JSON.stringify({ kind: 'sign', placement: 'reply', blocks, rule: 'bench' }) };
-const child = (file: string): { ms: number; maxRssKb: number; outcome: unknown } => {
-  const r = spawnSync(process.execPath, [childJs, file], { cwd: ROOT, encoding: 'utf8', env: childEnv });
+const blocksImages = imageBlocks(blocks);
+const childEnv = {
+  ...process.env,
+  SIGOPS_BENCH_CHOICE: JSON.stringify({ kind: 'sign', placement: 'reply', blocks, rule: 'bench' }),
+  SIGOPS_BENCH_CHOICE_IMAGES: JSON.stringify({ kind: 'sign', placement: 'reply', rule: 'bench', blocks: { ...blocksImages, images: [{ ...LOGO, data: Buffer.from(LOGO.data).toString('base64') }] } }),
+};
+const child = (file: string, variant = ''): { ms: number; maxRssKb: number; outcome: unknown } => {
+  const r = spawnSync(process.execPath, [childJs, file, variant], { cwd: ROOT, encoding: 'utf8', env: childEnv });
   if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { ms: number; maxRssKb: number; outcome: unknown };
 };
@@ -180,6 +219,7 @@ const small = join(tmp, 'small.eml');
 copyFileSync(join(ROOT, 'test', 'fixtures', 'mail', 'gmail.eml'), small);
 const baseline = child(small);
 const big = child(bigFile);
+const bigImages = child(bigFile, 'images');
 rmSync(tmp, { recursive: true, force: true });
 
 // ---- report -------------------------------------------------------------------------------------
@@ -195,10 +235,11 @@ Corpus mix: ${messages.length} messages, ${fmt(totalBytes / 1048576, 2)} MB (../
 | | messages/s | MB/s | ratio |
 |---|---:|---:|---:|
 | sigops signMessage (in process, 64 KB chunks, example-config policy) | ${fmt(sig.msgs, 0)} | ${fmt(sig.mbs)} | — |
+| sigops signMessage with an embedded 12 KB image (multipart/related) | ${fmt(img.msgs, 0)} | ${fmt(img.mbs)} | ${fmt((100 * sigopsMs) / imagesMs, 0)} % of sigops without |
 | bare pass-through (same bytes, same sink, no parsing) | ${fmt(pass.msgs, 0)} | ${fmt(pass.mbs)} | sigops = ${fmt((100 * passMs) / sigopsMs, 0)} % of it |
 ${altRate ? `| GNU altermime ${altermime.stdout.trim().split('\n')[0] ?? ''} per message, on a copy, as a Postfix content filter runs it | ${fmt(altRate.msgs, 0)} | ${fmt(altRate.mbs, 2)} | sigops is **${fmt(sig.msgs / altRate.msgs, 0)}×** faster |` : '| GNU altermime | not installed | | |'}
 
-${alter ? `altermime exited non-zero on ${alter.failures} of ${messages.length} messages (counted in its time). ` : ''}Per round: sigops ${fmt(perRound(sigopsMs), 1)} ms, pass-through ${fmt(perRound(passMs), 1)} ms${alter ? `, altermime ${fmt(alter.ms, 0)} ms` : ''}.
+${alter ? `altermime exited non-zero on ${alter.failures} of ${messages.length} messages (counted in its time). ` : ''}Per round: sigops ${fmt(perRound(sigopsMs), 1)} ms, with an embedded image ${fmt(perRound(imagesMs), 1)} ms, pass-through ${fmt(perRound(passMs), 1)} ms${alter ? `, altermime ${fmt(alter.ms, 0)} ms` : ''}.
 altermime only appends at the bottom and forks a process per message (that is how content filters run it); sigops streams inside the relay's process and places the block under the newest reply.
 
 ## 100 MB message with a large attachment
@@ -208,10 +249,11 @@ A ${fmt(bigSize / 1048576, 0)} MB message (text + HTML alternative, then a base6
 | | time | peak RSS (process.resourceUsage().maxRSS) |
 |---|---:|---:|
 | 100 MB message | ${fmt(big.ms / 1000, 2)} s (${fmt(bigSize / 1048576 / (big.ms / 1000), 0)} MB/s) | **${fmt(big.maxRssKb / 1024, 0)} MB** |
+| 100 MB message, with an embedded 12 KB image | ${fmt(bigImages.ms / 1000, 2)} s (${fmt(bigSize / 1048576 / (bigImages.ms / 1000), 0)} MB/s) | **${fmt(bigImages.maxRssKb / 1024, 0)} MB** |
 | baseline: same child signing a 1 KB reply | ${fmt(baseline.ms, 1)} ms | ${fmt(baseline.maxRssKb / 1024, 0)} MB |
 | reference: \`node -e\` doing nothing | | ${fmt(nodeRssKb / 1024, 0)} MB |
 
-Outcome of the big message: \`${JSON.stringify(big.outcome)}\`. Target: peak RSS under 100 MB — ${big.maxRssKb / 1024 < 100 ? 'met' : 'NOT met'}.
+Outcome of the big message: \`${JSON.stringify(big.outcome)}\` (with the image: \`${JSON.stringify(bigImages.outcome)}\`). Target: peak RSS under 100 MB — ${big.maxRssKb / 1024 < 100 ? 'met' : 'NOT met'}.
 `;
 process.stdout.write(report);
 if (args.includes('--write')) writeFileSync(join(ROOT, 'bench', 'results', 'sign.md'), report);

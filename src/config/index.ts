@@ -4,13 +4,14 @@
 // (discover.ts), read templates, tenants and directories (templates.ts, tenants.ts,
 // directories.ts), check across files (checks.ts); load() below runs them in that order.
 import { resolve } from 'node:path';
-import type { ConfigRepo, Directory, Template } from '../model/index.ts';
+import type { ConfigRepo, Directory, ImageAsset, Template } from '../model/index.ts';
 import { CONDITIONS, type ConditionRegistry } from '../policy/conditions/index.ts';
 import { checkAcrossFiles, type LoadedFiles } from './checks.ts';
 import { Diagnostics, TOP } from './diagnostics.ts';
 import { readDirectories } from './directories.ts';
 import { discoverTemplates, discoverTenants, isDirectory } from './discover.ts';
 import { ConfigError, ConfigInvalidError, type ConfigDiagnostic } from './errors.ts';
+import { checkImages, readImages, type LoadedImage } from './images.ts';
 import { readTemplates } from './templates.ts';
 import { readTenants } from './tenants.ts';
 
@@ -52,19 +53,21 @@ async function load(root: string, conditions: ConditionRegistry): Promise<LoadRe
     return { ok: false, errors: out.errors(), warnings: out.warnings() };
   }
   const [templateFiles, tenantFiles] = await Promise.all([discoverTemplates(root, out), discoverTenants(root, out)]);
-  const [templates, tenants] = await Promise.all([
+  const [templates, tenants, images] = await Promise.all([
     readTemplates(root, templateFiles, out),
     readTenants(root, tenantFiles, conditions, out),
+    readImages(root, out),
   ]);
   const files: LoadedFiles = { templates, tenants, directories: await readDirectories(root, tenants.tenants, out) };
   checkAcrossFiles(files, conditions, out);
+  checkImages(images, templates, tenants.tenants, out);
   return out.hasErrors
     ? { ok: false, errors: out.errors(), warnings: out.warnings() }
-    : { ok: true, config: configRepo(root, files), warnings: out.warnings() };
+    : { ok: true, config: configRepo(root, files, images), warnings: out.warnings() };
 }
 
 /** The ConfigRepo of a repository without errors: valid tenants, their directories, the templates by name. */
-function configRepo(root: string, { templates, tenants, directories }: LoadedFiles): ConfigRepo {
+function configRepo(root: string, { templates, tenants, directories }: LoadedFiles, images: ReadonlyMap<string, LoadedImage>): ConfigRepo {
   const templateMap = new Map<string, Template>();
   for (const t of [...templates.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     templateMap.set(t.name, Object.freeze({
@@ -83,5 +86,6 @@ function configRepo(root: string, { templates, tenants, directories }: LoadedFil
     tenants: Object.freeze(tenants.tenants.filter((t) => t.valid).map((t) => t.tenant)),
     templates: templateMap,
     directories: directoryMap,
+    images: new Map([...images.values()].flatMap((i): [string, ImageAsset][] => (i.asset ? [[i.name, i.asset]] : []))),
   });
 }

@@ -2,7 +2,7 @@
 // model. A file that fails its schema is still built, as far as it goes, so that the
 // cross-file checks can report its other problems in the same run; it never reaches a ConfigRepo.
 import { join } from 'node:path';
-import { MAILBOX_KINDS, TENANT_CLOUDS, type DirectorySource, type MailboxKind, type HostPort, type Rule, type SenderScope, type SentItemsUpdate, type Tenant } from '../model/index.ts';
+import { MAILBOX_KINDS, TENANT_CLOUDS, type DirectorySource, type TenantImages, type MailboxKind, type HostPort, type Rule, type SenderScope, type SentItemsUpdate, type Tenant } from '../model/index.ts';
 import type { ConditionRegistry } from '../policy/conditions/index.ts';
 import { mapping, text, textList } from '../policy/conditions/values.ts';
 import { TOP, type Diagnostics } from './diagnostics.ts';
@@ -56,8 +56,18 @@ function ruleFromData(item: unknown, i: number, y: YamlFile, conditions: Conditi
     ...role('banner'),
     ...role('disclaimer'),
     placement: r.placement === 'bottom' ? 'bottom' : 'reply',
+    ...(r.images === 'embedded' || r.images === 'hosted' ? { images: r.images } : {}),
+    ...(r.plainText === 'html' || r.plainText === 'keep' ? { plainText: r.plainText } : {}),
     position: { file: y.file, ...y.positionAt(['rules', i]) },
   };
+}
+
+/** `images:` of a tenant file, when given. */
+function imagesFromData(value: unknown): TenantImages | undefined {
+  if (value === undefined) return undefined;
+  const i = mapping(value);
+  const baseUrl = text(i.baseUrl);
+  return { mode: i.mode === 'hosted' ? 'hosted' : 'embedded', ...(baseUrl !== undefined ? { baseUrl } : {}) };
 }
 
 /** `sentItems:` as the model holds it; anything but an enabled update (with a scope or said to be unscoped) is off. */
@@ -91,6 +101,7 @@ export function tenantFromData(slug: string, y: YamlFile, valid: boolean, condit
   const directoryKnown = valid || (dir.source === 'file' && dirFile !== undefined && DIRECTORY_PATH.test(dirFile)) ||
     (dir.source === 'graph' && DIRECTORY_PATH.test(snapshot));
   const sentItems = sentItemsFromData(d.sentItems);
+  const images = imagesFromData(d.images);
   const rules = (Array.isArray(d.rules) ? d.rules : []).map((item, i) => ruleFromData(item, i, y, conditions));
   const tenant: Tenant = {
     slug,
@@ -109,6 +120,7 @@ export function tenantFromData(slug: string, y: YamlFile, valid: boolean, condit
     },
     directory,
     ...(sentItems ? { sentItems } : {}),
+    ...(images ? { images } : {}),
     rules,
     file: y.file,
   };

@@ -71,6 +71,13 @@ export async function changedRules(
     const m = /^(.+)\.(?:html|txt)\.hbs$/.exec(rel);
     if (m) changedTemplates.add(m[1]!);
   }
+  // an image changed: every template showing it changed with it
+  for (const f of changed.keys()) {
+    const rel = posix.relative(inRepo('images'), f);
+    if (rel.startsWith('..') || rel.includes('/')) continue;
+    const call = new RegExp(`\\{\\{~?\\s*image\\s+["']${rel.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']`);
+    for (const t of config.templates.values()) if (call.test(t.html) || (t.text !== undefined && call.test(t.text))) changedTemplates.add(t.name);
+  }
 
   const out: ChangedRule[] = [];
   for (const tenant of config.tenants) {

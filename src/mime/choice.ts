@@ -14,6 +14,6 @@ export function decisionFor(tenant: TenantPolicy, request: SigningRequest): Sign
 /** Sign with the decision's blocks, placement and rule; or pass, with its reason (and detail). */
 export function choiceFor(decision: SigningDecision): SigningChoice {
   return decision.kind === 'sign'
-    ? { kind: 'sign', blocks: decision.blocks, placement: decision.placement, rule: decision.rule }
+    ? { kind: 'sign', blocks: decision.blocks, placement: decision.placement, rule: decision.rule, ...(decision.plainText === 'html' ? { plainText: 'html' as const } : {}) }
     : { kind: 'pass', reason: decision.detail ? `${decision.reason}: ${decision.detail}` : decision.reason };
 }

@@ -6,6 +6,7 @@ import { SigopsError } from '../errors/index.ts';
 import type { Policy, TenantPolicy } from '../policy/types.ts';
 import { choiceFor, decisionFor } from './choice.ts';
 import { parseAddressList, parseMailbox } from './headers.ts';
+import { headerFacts } from './message-facts.ts';
 import type { ChooseFn, MessageHeaders, SigningChoice } from './types.ts';
 
 export interface OfflineEnvelope {
@@ -56,8 +57,7 @@ export function offlineChooser(policy: Policy, envelope: OfflineEnvelope, state:
     const tenant = sender !== undefined ? policy.tenantForSender(sender) : undefined;
     if (!tenant) throw new NoTenantError(sender, sender !== undefined ? senderDomain(sender) : undefined, policy.tenants.flatMap((t) => t.tenant.domains));
     state.tenant = tenant;
-    const from = headers.from();
-    const choice = choiceFor(decisionFor(tenant, { sender: sender!, ...(from ? { from } : {}), recipients, now: envelope.now ?? new Date() }));
+    const choice = choiceFor(decisionFor(tenant, { sender: sender!, ...headerFacts(headers), recipients, now: envelope.now ?? new Date() }));
     state.choice = choice;
     return choice;
   };

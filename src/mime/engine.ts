@@ -7,6 +7,8 @@ import { parseContentType, parseHeaderFields, parseStructured, type ContentType,
 import type { HeldPart, TextKind } from './rewrite.ts';
 import type { LineEnding } from './encoding.ts';
 import { signPartsOrPass, type PartSigner, type PartsResult, type SignPlan } from './parts.ts';
+import { alternativeOf, contentIdKey, imageParts, missingImages, relatedAround, splitContentFields, topHeaderFor } from './related.ts';
+import type { Rewritten } from './rewrite.ts';
 import type { PassReason, SignOutcome } from './types.ts';
 
 const LF = 10;
@@ -41,6 +43,19 @@ interface Capture {
   cte: string;
   chunks: Buffer[];
   len: number;
+  /** Subtype of the enclosing multipart (absent at top level). */
+  parent?: string;
+  /** Stack index of the nearest enclosing multipart/related, or -1. */
+  relatedDepth: number;
+}
+
+/** An enclosing multipart/related that gains the signature's images before its closing line. */
+interface Append {
+  depth: number;
+  boundary: string;
+  /** Resolves once the held parts are written; true when the HTML part was signed. */
+  htmlSigned: () => boolean;
+  ready?: Promise<unknown>;
 }
 
 type Segment = { raw: Buffer } | { part: HeldPart };
@@ -56,6 +71,7 @@ function heldPart(cap: Capture, boundaryFollows: boolean): HeldPart {
     transferEncoding: cap.cte,
     body: cap.chunks.length === 1 ? cap.chunks[0]! : Buffer.concat(cap.chunks),
     boundaryFollows,
+    ...(cap.parent !== undefined ? { parent: cap.parent } : {}),
   };
 }
 
@@ -132,6 +148,12 @@ export class Walker {
   private cap: Capture | null = null;
   /** Every boundary of a walked multipart so far: a signature line must never read as one. */
   private readonly boundaries: string[] = [];
+  /** Content-IDs of the parts seen so far: an image the message already carries is not added again. */
+  private readonly contentIds = new Set<string>();
+  /** Stack index of the related multipart around the held HTML part (-1: none). */
+  private heldRelated = -1;
+  private append: Append | undefined;
+  private htmlSigned = false;
 
   constructor(
     private readonly plan: SignPlan,
@@ -173,6 +195,7 @@ export class Walker {
       cte: (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase(),
       chunks: [],
       len: 0,
+      relatedDepth: -1,
     };
     this.state = 'single';
   }
@@ -324,10 +347,16 @@ export class Walker {
 
   private onBoundary(line: Buffer, depth: number, close: boolean): void {
     if (this.state === 'capture') this.finishCapture(true);
+    // the related multipart around the held HTML closes: sign now, its images go before the line
+    if (close && this.held && this.heldRelated >= depth) this.settle();
+    if (close && this.append && depth <= this.append.depth) {
+      if (depth === this.append.depth) this.out.push(this.appendPieces(this.append));
+      this.append = undefined;
+    }
     this.emit(line);
     if (close) {
       this.stack.length = depth;
-      this.state = 'body';
+      this.state = this.settled && !this.held && !this.append ? 'pass' : 'body';
       if (this.stack.length === 0) {
         // the top-level multipart is complete: what follows is epilogue
         if (this.held) this.settle();
@@ -404,7 +433,9 @@ export class Walker {
       const ctRaw = get('content-type');
       const ct = parseContentType(ctRaw, parent.subtype === 'digest' ? 'message/rfc822' : 'text/plain');
       const dispRaw = get('content-disposition');
-      const reason = structuralReason(ct, false, dispRaw ? parseStructured(dispRaw).params.get('filename') : undefined);
+      const cid = get('content-id');
+      if (cid !== undefined) this.contentIds.add(contentIdKey(cid));
+      const reason = this.settled ? undefined : structuralReason(ct, false, dispRaw ? parseStructured(dispRaw).params.get('filename') : undefined);
       if (reason) {
         this.passUnchanged(reason, `${ct.mime} part`);
         this.emit(raw);
@@ -436,7 +467,10 @@ export class Walker {
           cte: (get('content-transfer-encoding') ?? '7bit').toLowerCase(),
           chunks: [],
           len: 0,
+          parent: parent.subtype,
+          relatedDepth: this.stack.findLastIndex((f) => f.subtype === 'related'),
         };
+        if (kind === 'html') this.heldRelated = this.cap.relatedDepth;
         this.state = 'capture';
         return;
       }
@@ -445,7 +479,8 @@ export class Walker {
     if (this.held) {
       this.settle();
       this.emit(raw);
-      this.state = 'pass';
+      // with images to add to an enclosing related multipart, walk on to its closing line
+      this.state = this.append ? 'body' : 'pass';
       return;
     }
     this.emit(raw);
@@ -525,7 +560,33 @@ export class Walker {
     const held = this.held ?? [];
     this.held = null;
     this.settled = true;
-    this.out.push(...this.signHeld(held, (r) => this.assemble(held, r)));
+    const related = this.heldRelated;
+    this.heldRelated = -1;
+    const images = this.plan.blocks.images;
+    // the HTML sits in a related multipart already: it gains the images before its closing
+    // line (decided before assembling, which then leaves the HTML part as it is)
+    const append: Append | undefined =
+      related >= 0 && images && images.length > 0 && related < this.stack.length
+        ? { depth: related, boundary: this.stack[related]!.boundary.toString('utf8'), htmlSigned: () => this.htmlSigned }
+        : undefined;
+    this.append = append;
+    const pieces = this.signHeld(held, (r) => this.assemble(held, r));
+    const ready = pieces.find((p): p is Promise<readonly Buffer[]> => !Buffer.isBuffer(p));
+    if (append && ready) append.ready = ready;
+    this.out.push(...pieces);
+  }
+
+  /** The images (not already in the message) as parts of the related multipart, once the HTML is known signed. */
+  private appendPieces(a: Append): Piece {
+    const make = (): Buffer[] => {
+      if (!a.htmlSigned()) return [];
+      try {
+        return imageParts(missingImages(this.plan.blocks.images ?? [], this.contentIds), a.boundary, this.eol);
+      } catch {
+        return []; // the images are a courtesy of the signature: the signed HTML goes out without them
+      }
+    };
+    return a.ready ? a.ready.then(make, make) : Buffer.concat(make());
   }
 
   private settleSingle(): void {
@@ -550,16 +611,59 @@ export class Walker {
     ];
   }
 
-  private assemble(held: readonly Segment[], r: PartsResult): Buffer[] {
+  private unchanged(held: readonly Segment[]): Buffer[] {
     const out: Buffer[] = [];
-    if (r.kind !== 'rewritten') {
-      for (const seg of held) {
-        if ('raw' in seg) out.push(seg.raw);
-        else out.push(Buffer.concat([seg.part.header, seg.part.separator]), seg.part.body);
-      }
-      this.outcome = passOutcome(r);
-      return out;
+    for (const seg of held) {
+      if ('raw' in seg) out.push(seg.raw);
+      else out.push(Buffer.concat([seg.part.header, seg.part.separator]), seg.part.body);
     }
+    return out;
+  }
+
+  private assemble(held: readonly Segment[], r: PartsResult): Buffer[] {
+    if (r.kind !== 'rewritten') {
+      this.outcome = passOutcome(r);
+      return this.unchanged(held);
+    }
+    try {
+      return this.assembleRewritten(held, r);
+    } catch (err) {
+      // a new structure that cannot be written must not block the message: it goes out as it came
+      this.htmlSigned = false;
+      this.outcome = { signed: false, reason: 'images-failed', detail: `${err instanceof Error ? err.message : String(err)}`.slice(0, 300) };
+      return this.unchanged(held);
+    }
+  }
+
+  /**
+   * A rewritten nested part as it goes out: as it is, or with its images wrapped around it in a
+   * multipart/related, or (a plain part with an HTML twin) inside a multipart/alternative.
+   */
+  private nestedPart(p: HeldPart, rw: Rewritten): Buffer[] {
+    const images = this.plan.blocks.images ?? [];
+    const self = [rw.header, p.separator, rw.body];
+    if (p.separator.length === 0) return self;
+    const eol = this.eol;
+    const sep = Buffer.from(eol, 'latin1');
+    if (p.kind === 'html') {
+      this.htmlSigned = true;
+      if (images.length === 0 || this.append) return self;
+      const rel = relatedAround(self, images, eol);
+      return [Buffer.from(`Content-Type: ${rel.contentType}${eol}`, 'latin1'), sep, ...rel.body];
+    }
+    if (!rw.twin) return self;
+    const twin = images.length > 0 ? this.relatedPart(rw.twin, eol) : rw.twin;
+    const alt = alternativeOf(self, twin, eol);
+    return [Buffer.from(`Content-Type: ${alt.contentType}${eol}`, 'latin1'), sep, ...alt.body];
+  }
+
+  private relatedPart(html: readonly Buffer[], eol: LineEnding): Buffer[] {
+    const rel = relatedAround(html, this.plan.blocks.images ?? [], eol);
+    return [Buffer.from(`Content-Type: ${rel.contentType}${eol}${eol}`, 'latin1'), ...rel.body];
+  }
+
+  private assembleRewritten(held: readonly Segment[], r: Extract<PartsResult, { kind: 'rewritten' }>): Buffer[] {
+    const out: Buffer[] = [];
     const details: string[] = [];
     let signed = 0;
     let i = 0;
@@ -576,7 +680,7 @@ export class Walker {
       } else {
         signed++;
         if (rw.notes.length > 0) details.push(`${p.kind}: ${rw.notes.join(', ')}`);
-        out.push(Buffer.concat([rw.header, p.separator]), rw.body);
+        out.push(...this.nestedPart(p, rw));
       }
     }
     this.record(signed, details);
@@ -590,8 +694,35 @@ export class Walker {
       else this.record(0, [`${part.kind}: ${rw}`]);
       return [this.headOut(part.header, part.separator), part.body];
     }
-    this.record(1, rw.notes.length > 0 ? [`${part.kind}: ${rw.notes.join(', ')}`] : []);
-    return [this.headOut(rw.header, part.separator), rw.body];
+    try {
+      const out = this.singleOut(part, rw);
+      this.record(1, rw.notes.length > 0 ? [`${part.kind}: ${rw.notes.join(', ')}`] : []);
+      return out;
+    } catch (err) {
+      this.outcome = { signed: false, reason: 'images-failed', detail: `${err instanceof Error ? err.message : String(err)}`.slice(0, 300) };
+      return [this.headOut(part.header, part.separator), part.body];
+    }
+  }
+
+  /**
+   * The message that is one text part, signed: as it is, or become a multipart (HTML and its
+   * images in a related; plain text and its HTML twin in an alternative). The Content-* fields
+   * move to the inner part, every other header field stays on top.
+   */
+  private singleOut(part: HeldPart, rw: Rewritten): Buffer[] {
+    const images = this.plan.blocks.images ?? [];
+    const wrapHtml = part.kind === 'html' && images.length > 0;
+    if ((!wrapHtml && !rw.twin) || part.separator.length === 0) return [this.headOut(rw.header, part.separator), rw.body];
+    const eol = this.eol;
+    const { content, rest } = splitContentFields(rw.header);
+    // the body's last line break is its own here (no boundary followed it): one more keeps it
+    // from becoming the new boundary's
+    const last = rw.body.length > 0 ? rw.body[rw.body.length - 1] : undefined;
+    const inner = [content, Buffer.from(eol, 'latin1'), rw.body, ...(last === 10 ? [Buffer.from(eol, 'latin1')] : [])];
+    const multi = wrapHtml
+      ? relatedAround(inner, images, eol)
+      : alternativeOf(inner, images.length > 0 ? this.relatedPart(rw.twin!, eol) : rw.twin!, eol);
+    return [this.headOut(topHeaderFor(rest, multi.contentType, eol), part.separator), ...multi.body];
   }
 
   private record(signed: number, details: string[]): void {
@@ -612,6 +743,8 @@ export class Walker {
         this.outcome ??= { signed: false, reason: 'no-text-part' };
         break;
       default:
+        // signed already, walking on only to add images: what went out stays as it is
+        if (this.settled && !this.held) break;
         // the input ended inside the multipart structure: nothing held may be trusted
         this.passUnchanged('unparseable', 'truncated MIME: input ended before the closing boundary');
     }

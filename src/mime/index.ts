@@ -4,5 +4,6 @@ export type { ChooseFn, MessageHeaders, PassReason, SignOptions, SignOutcome, Si
 export { parseAddressList, parseMailbox } from './headers.ts';
 export { offlineChooser, NoTenantError, type OfflineEnvelope, type ChooserState } from './chooser.ts';
 export { choiceFor, decisionFor } from './choice.ts';
+export { headerFacts, type HeaderFacts } from './message-facts.ts';
 export { WorkerPartSigner, type WorkerPartSignerOptions } from './offload.ts';
 export type { PartSigner } from './parts.ts';

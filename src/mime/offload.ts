@@ -78,7 +78,7 @@ class Thread {
 function revive(r: PartsResult): PartsResult {
   if (r.kind !== 'rewritten') return r;
   const b = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-  return { kind: 'rewritten', parts: r.parts.map((p) => (typeof p === 'string' ? p : { ...p, header: b(p.header), body: b(p.body) })) };
+  return { kind: 'rewritten', parts: r.parts.map((p) => (typeof p === 'string' ? p : { ...p, header: b(p.header), body: b(p.body), ...(p.twin ? { twin: p.twin.map(b) } : {}) })) };
 }
 
 export class WorkerPartSigner implements PartSigner {
@@ -146,7 +146,9 @@ export class WorkerPartSigner implements PartSigner {
         transfer.push(copy.buffer);
         return copy as Buffer;
       };
-      const job: SignJob = { id, parts: parts.map((p) => ({ ...p, header: own(p.header), separator: own(p.separator), body: own(p.body) })), plan, eol };
+      // the signature's images are added here, after signing: the worker needs none of them
+      const blocks = plan.blocks.images ? { html: plan.blocks.html, text: plan.blocks.text } : plan.blocks;
+      const job: SignJob = { id, parts: parts.map((p) => ({ ...p, header: own(p.header), separator: own(p.separator), body: own(p.body) })), plan: blocks === plan.blocks ? plan : { ...plan, blocks }, eol };
       t.worker.postMessage(job, transfer);
     });
   }

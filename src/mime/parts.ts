@@ -4,12 +4,15 @@
 import type { Placement } from '../model/index.ts';
 import type { RenderedBlocks } from '../policy/types.ts';
 import type { LineEnding } from './encoding.ts';
+import { htmlTwin } from './related.ts';
 import { analyzePart, rewritePart, type HeldPart, type Rewritten } from './rewrite.ts';
 
 export interface SignPlan {
   blocks: RenderedBlocks;
   placement: Placement;
   rule?: string;
+  /** `html`: a plain-text-only message gains an HTML alternative. */
+  plainText?: 'keep' | 'html';
   /** The message's multipart boundaries (the engine adds them): no inserted line may read as one. */
   boundaries?: readonly string[];
 }
@@ -37,7 +40,17 @@ export function signParts(parts: readonly HeldPart[], plan: SignPlan, eol: LineE
   const analyses = parts.map((p) => analyzePart(p, plan.placement, plan.blocks));
   if (analyses.some((a) => !a.ok && a.pgp)) return { kind: 'pgp' };
   if (analyses.some((a) => a.ok && a.alreadySigned)) return { kind: 'already-signed' };
-  return { kind: 'rewritten', parts: analyses.map((a) => (a.ok ? rewritePart(a, plan.blocks, plan.placement, eol, plan.boundaries) : a.detail)) };
+  // plain text alone (not one side of an alternative that has no HTML yet) may gain an HTML twin
+  const twin = plan.plainText === 'html' && !parts.some((p) => p.kind === 'html');
+  return {
+    kind: 'rewritten',
+    parts: analyses.map((a) => {
+      if (!a.ok) return a.detail;
+      const rw = rewritePart(a, plan.blocks, plan.placement, eol, plan.boundaries);
+      if (typeof rw === 'string' || !twin || a.part.kind !== 'plain' || a.part.parent === 'alternative') return rw;
+      return { ...rw, twin: htmlTwin(a.text, a.spot.index, plan.blocks, eol, plan.boundaries) };
+    }),
+  };
 }
 
 /** Signs held parts somewhere else (a worker thread); `minBytes` of held text make it worth it. */

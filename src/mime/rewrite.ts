@@ -25,6 +25,8 @@ export interface HeldPart {
   readonly body: Buffer;
   /** True when the line break ending `body` belongs to the following boundary line. */
   readonly boundaryFollows: boolean;
+  /** Subtype of the multipart the part is in (`mixed`, `alternative`, `related`); absent: the message is this part. */
+  readonly parent?: string;
 }
 
 export type Analysis =
@@ -166,6 +168,8 @@ export interface Rewritten {
   body: Buffer;
   /** What changed besides the body (for the outcome detail). */
   notes: string[];
+  /** The HTML twin of a plain-text part (`plainText: html`): header block, blank line, body. */
+  twin?: Buffer[];
 }
 
 function maxLineLength(b: Buffer): number {

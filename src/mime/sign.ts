@@ -311,7 +311,7 @@ export async function signMessage(input: Readable, output: Writable, choose: Cho
     }
 
     const eol = lineEndingOf(head.block);
-    const plan = choice.kind === 'sign' ? { blocks: choice.blocks, placement: choice.placement, ...(choice.rule !== undefined ? { rule: choice.rule } : {}) } : undefined;
+    const plan = choice.kind === 'sign' ? { blocks: choice.blocks, placement: choice.placement, ...(choice.rule !== undefined ? { rule: choice.rule } : {}), ...(choice.plainText === 'html' ? { plainText: 'html' as const } : {}) } : undefined;
     const walker = new Walker(plan ?? { blocks: { html: '', text: '' }, placement: 'bottom' }, limits, eol, options.signer);
     const pass = headerReason(headers);
     if (head.status === 'overflow') {

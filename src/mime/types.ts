@@ -19,7 +19,15 @@ export interface MessageHeaders {
 }
 
 export type SigningChoice = (
-  | { kind: 'sign'; blocks: RenderedBlocks; placement: Placement; rule?: string }
+  | {
+      kind: 'sign';
+      /** `images` of the blocks are added as multipart/related parts next to the signed HTML. */
+      blocks: RenderedBlocks;
+      placement: Placement;
+      rule?: string;
+      /** `html`: a message with only plain text gains an HTML alternative (default: keep). */
+      plainText?: 'keep' | 'html';
+    }
   | { kind: 'pass'; reason: string }
 ) & {
   /** Header lines written before the message, whatever happens to it (the relay's Received line). */
@@ -40,6 +48,7 @@ export type PassReason =
   | 'already-signed' // the newest text already carries our marker
   | 'no-text-part' // nothing that could carry a signature
   | 'sign-failed' // inserting the signature threw: the original bytes went out
+  | 'images-failed' // adding the signature's images (or the HTML twin) threw: the original bytes went out
   | 'policy'; // choose() said pass (detail = its reason)
 
 export interface SignOutcome {

@@ -33,6 +33,10 @@ export type Placement = 'reply' | 'bottom';
  */
 export type RuleConditions = Readonly<Record<string, unknown>>;
 
+/** How `{{image "x"}}` reaches the reader: a MIME part of the message (cid:) or a URL. */
+export type ImageMode = 'embedded' | 'hosted';
+export type PlainTextMode = 'keep' | 'html';
+
 export interface Rule {
   readonly name: string;
   readonly when: RuleConditions;
@@ -40,6 +44,10 @@ export interface Rule {
   readonly banner?: string;
   readonly disclaimer?: string;
   readonly placement: Placement;
+  /** Overrides the tenant's `images.mode` for this rule (absent: the tenant's). */
+  readonly images?: ImageMode;
+  /** Absent: `keep`. */
+  readonly plainText?: PlainTextMode;
   readonly position: SourcePosition;
 }
 
@@ -108,8 +116,32 @@ export interface Tenant {
   readonly directory: DirectorySource;
   /** Absent: Sent Items are left alone (the default). */
   readonly sentItems?: SentItemsUpdate;
+  /** `images:` of the tenant file. Absent: embedded, and no base URL. */
+  readonly images?: TenantImages;
   readonly rules: readonly Rule[];
   readonly file: string; // e.g. tenants/contoso.yaml
+}
+
+/** `images:` of a tenant: the default mode of its rules, and where hosted images live. */
+export interface TenantImages {
+  readonly mode: ImageMode;
+  /** https URL that images/<name> is published under (needed by `hosted`). */
+  readonly baseUrl?: string;
+}
+
+/** Largest image under images/ (bytes). */
+export const MAX_IMAGE_BYTES = 200 * 1024;
+/** Largest total of the images one rule's blocks embed in a message (bytes). */
+export const MAX_IMAGES_PER_MESSAGE_BYTES = 500 * 1024;
+
+/** A file under images/, checked: a PNG, JPEG or GIF (by its first bytes) within the size limit. */
+export interface ImageAsset {
+  readonly name: string; // e.g. "logo.png"
+  readonly file: string; // images/logo.png
+  readonly mime: 'image/png' | 'image/jpeg' | 'image/gif';
+  readonly data: Uint8Array;
+  /** Stable per content and name, without angle brackets: `<sha256 16 hex>.<name>@sigops`. */
+  readonly contentId: string;
 }
 
 /** One user of a tenant's directory. Extra attributes are kept as strings. */
@@ -145,4 +177,6 @@ export interface ConfigRepo {
   readonly tenants: readonly Tenant[];
   readonly templates: ReadonlyMap<string, Template>;
   readonly directories: ReadonlyMap<string, Directory>; // by tenant slug
+  /** images/ by file name (absent: none). */
+  readonly images?: ReadonlyMap<string, ImageAsset>;
 }

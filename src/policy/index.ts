@@ -1,11 +1,11 @@
 // The compiled policy: a loaded ConfigRepo turned into an immutable structure that answers
 // "what does this message get?" on the relay's hot path. Everything that can be done once
 // (template compilation, each rule's conditions, user views) is done here, off that path.
-import type { ConfigRepo, DirectoryUser, Rule, Tenant } from '../model/index.ts';
+import type { ConfigRepo, DirectoryUser, ImageAsset, ImageMode, Rule, Tenant } from '../model/index.ts';
 import { domainAndParents, senderDomain } from '../model/index.ts';
 import { compileSignatureTemplate, joinBlocks, type CompiledTemplate, type RenderedBlock, type TemplateContext } from '../signature/index.ts';
-import { CONDITIONS, type ConditionRegistry, type MessageFacts, type MessageTest } from './conditions/index.ts';
-import type { Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
+import { CONDITIONS, type ConditionRegistry, type MessageFacts, type MessageTest, type SentAs } from './conditions/index.ts';
+import type { EmbeddedImage, Policy, SigningDecision, SigningRequest, TenantPolicy } from './types.ts';
 
 export type * from './types.ts';
 
@@ -14,6 +14,20 @@ interface CompiledRule {
   /** One per condition that narrows what matches; the rule applies when all pass. */
   readonly tests: readonly MessageTest[];
   readonly blocks: readonly CompiledTemplate[];
+  /** How `{{image}}` resolves for this rule: the rule's `images`, else the tenant's, else embedded. */
+  readonly imageMode: ImageMode;
+}
+
+/** images/ as templates reach it; the same for every rule of every tenant of a policy. */
+interface ImageStore {
+  readonly assets: ReadonlyMap<string, ImageAsset>;
+  readonly embedded: ReadonlyMap<string, EmbeddedImage>;
+}
+
+function imageStore(assets: ReadonlyMap<string, ImageAsset>): ImageStore {
+  const embedded = new Map<string, EmbeddedImage>();
+  for (const a of assets.values()) embedded.set(a.name, Object.freeze({ contentId: a.contentId, name: a.name, mime: a.mime, data: a.data }));
+  return { assets, embedded };
 }
 
 const DAY_MS = 86_400_000;
@@ -41,6 +55,8 @@ class RenderCache {
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
   }
 }
+/** Directory `mailboxType` values of mailboxes people send as (docs/directory.md). */
+const SHARED_KINDS: ReadonlySet<string> = new Set(['shared', 'room', 'equipment']);
 const PAUSED: SigningDecision = Object.freeze({ kind: 'skip', reason: 'tenant-paused' });
 const NO_RULE: SigningDecision = Object.freeze({ kind: 'skip', reason: 'no-matching-rule' });
 
@@ -80,6 +96,7 @@ class CompiledTenant implements TenantPolicy {
     private readonly rules: readonly CompiledRule[],
     private readonly cache: RenderCache,
     private readonly cacheId: string,
+    private readonly images: ImageStore,
   ) {
     this.users = users;
     this.domains = new Set(tenant.domains);
@@ -89,9 +106,8 @@ class CompiledTenant implements TenantPolicy {
   decide(request: SigningRequest): SigningDecision {
     if (!this.tenant.enabled) return PAUSED;
     const sender = request.sender.toLowerCase();
-    let user = this.users.get(sender);
     const fromAddress = request.from?.address.toLowerCase();
-    if (!user && fromAddress !== undefined && fromAddress !== sender) user = this.users.get(fromAddress);
+    const { user, sentAs } = this.signerOf(sender, fromAddress, request.senderHeader?.address.toLowerCase());
 
     // The facts every condition tests, once per message.
     const recipients = request.recipients;
@@ -106,6 +122,8 @@ class CompiledTenant implements TenantPolicy {
     const message: MessageFacts = {
       sender,
       user,
+      sentAs,
+      messageType: request.messageType ?? 'new',
       from: request.from,
       recipientDomains,
       allInternal: recipients.length > 0 && internalCount === recipients.length,
@@ -131,6 +149,24 @@ class CompiledTenant implements TenantPolicy {
     return NO_RULE;
   }
 
+  /**
+   * Whom the message is signed for. Exchange writes the headers after checking the delegate's
+   * permission: Send on Behalf puts the principal in From and the delegate in Sender (signed for
+   * the delegate); Send As puts the mailbox sent as in From, with no Sender (signed for it: a
+   * shared mailbox has its own entry). The envelope sender comes last: which address Exchange
+   * uses there for delegated sending is not documented, and From/Sender suffice.
+   */
+  private signerOf(sender: string, fromAddress: string | undefined, senderHeader: string | undefined): { user: DirectoryUser | undefined; sentAs: SentAs } {
+    const fromUser = fromAddress !== undefined ? this.users.get(fromAddress) : undefined;
+    if (senderHeader !== undefined && senderHeader !== fromAddress) {
+      const delegate = this.users.get(senderHeader);
+      // a Sender that is another address of the From mailbox is not a delegate
+      if (delegate !== undefined && delegate !== fromUser) return { user: delegate, sentAs: 'onBehalf' };
+    }
+    const user = fromUser ?? (sender !== fromAddress ? this.users.get(sender) : undefined);
+    return { user, sentAs: user !== undefined && SHARED_KINDS.has(user.attributes.mailboxType?.toLowerCase() ?? '') ? 'shared' : 'self' };
+  }
+
   private userFor(user: DirectoryUser | undefined, request: SigningRequest): Readonly<Record<string, unknown>> {
     if (user) {
       let v = this.views.get(user);
@@ -149,17 +185,33 @@ class CompiledTenant implements TenantPolicy {
     return v;
   }
 
+  /** What `{{image "name"}}` becomes under a rule's mode; an unknown image fails the render (fail open). */
+  private imageResolver(mode: ImageMode): (name: string) => string {
+    const baseUrl = this.tenant.images?.baseUrl?.replace(/\/+$/, '');
+    return (name: string): string => {
+      const image = this.images.embedded.get(name);
+      if (!image) throw new Error(`no image '${name}' under images/`);
+      if (mode === 'hosted') return baseUrl !== undefined ? `${baseUrl}/${encodeURIComponent(name)}` : '';
+      return `cid:${image.contentId}`;
+    };
+  }
+
   private render(rule: CompiledRule, user: DirectoryUser | undefined, request: SigningRequest, today: Date): SigningDecision {
-    const context: TemplateContext = { user: this.userFor(user, request), tenant: this.view, now: today };
+    const uses = rule.imageMode === 'embedded';
+    const context: TemplateContext = { user: this.userFor(user, request), tenant: this.view, now: today, images: this.imageResolver(rule.imageMode) };
     try {
       const parts: RenderedBlock[] = [];
       for (const t of rule.blocks) parts.push(t.render(context));
       const joined = joinBlocks(parts);
+      // the parts to attach: the images the HTML block refers to, each once (a reference in
+      // the text twin or one an `{{#if}}` left out attaches nothing)
+      const images = uses && joined.html.includes('cid:') ? [...this.images.embedded.values()].filter((i) => joined.html.includes(`cid:${i.contentId}`)) : [];
       return Object.freeze({
         kind: 'sign',
         rule: rule.rule.name,
         placement: rule.rule.placement,
-        blocks: Object.freeze({ html: joined.html, text: joined.text }),
+        ...(rule.rule.plainText === 'html' ? { plainText: 'html' as const } : {}),
+        blocks: Object.freeze({ html: joined.html, text: joined.text, ...(images.length > 0 ? { images: Object.freeze(images) } : {}) }),
         senderInDirectory: user !== undefined,
       });
     } catch (err) {
@@ -194,6 +246,7 @@ export function compilePolicy(config: ConfigRepo, conditions: ConditionRegistry 
   };
 
   const cache = new RenderCache(RENDER_CACHE_SIZE);
+  const images = imageStore(config.images ?? new Map());
   const tenants: TenantPolicy[] = [];
   const byId = new Map<string, TenantPolicy>();
   const byDomain = new Map<string, TenantPolicy>();
@@ -207,12 +260,13 @@ export function compilePolicy(config: ConfigRepo, conditions: ConditionRegistry 
         rule,
         tests: Object.freeze(conditions.compile(rule.when)),
         blocks: Object.freeze(blocks),
+        imageMode: rule.images ?? tenant.images?.mode ?? 'embedded',
       });
     });
     // Keyed by every address of every user (aliases too): one Map lookup per message.
     const directory = config.directories.get(tenant.slug);
     const users = directory?.addresses ?? directory?.users ?? new Map<string, DirectoryUser>();
-    const tp = Object.freeze(new CompiledTenant(tenant, users, Object.freeze(rules), cache, String(tenants.length)));
+    const tp = Object.freeze(new CompiledTenant(tenant, users, Object.freeze(rules), cache, String(tenants.length), images));
     tenants.push(tp);
     if (!byId.has(tenant.id.toLowerCase())) byId.set(tenant.id.toLowerCase(), tp);
     for (const d of tenant.domains) if (!byDomain.has(d.toLowerCase())) byDomain.set(d.toLowerCase(), tp);

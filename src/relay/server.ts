@@ -10,7 +10,7 @@ import type { Logger } from '../log/index.ts';
 import type { TenantPolicy } from '../policy/types.ts';
 import type { AllowList } from './allowlist.ts';
 import type { Delivery, DeliveryResult } from './delivery.ts';
-import { choiceFor, decisionFor, signMessage, type PartSigner, type SigningChoice, type SignOutcome } from './signing.ts';
+import { choiceFor, decisionFor, headerFacts, signMessage, type PartSigner, type SigningChoice, type SignOutcome } from './signing.ts';
 import { deliveryError, RelayError } from './errors.ts';
 import { authorise } from './identity.ts';
 import { judgeClientCertificate, type ClientCertificatePolicy, type ClientCertificateVerdict } from './client-cert.ts';
@@ -275,7 +275,7 @@ export class Relay {
       });
       if (auth.nullSender) return { kind: 'pass', reason: (passReason = 'null-sender'), prepend };
       try {
-        const decision = decisionFor(auth.tenant, { sender, from: headers.from(), recipients, now: new Date() });
+        const decision = decisionFor(auth.tenant, { sender, ...headerFacts(headers), recipients, now: new Date() });
         if (decision.kind === 'sign' && decision.senderInDirectory === false) withoutDirectory = true;
         if (decision.kind === 'skip') {
           passReason = decision.reason; // the metrics label: the reason alone, never the detail
@@ -325,7 +325,7 @@ export class Relay {
       const reason = outcome.signed ? (outcome.rule ?? '') : (passReason ?? outcome.reason ?? 'unknown');
       metrics.count(outcomeLabel, reason, t.slug);
       if (outcome.signed && withoutDirectory) metrics.signedWithoutDirectory.inc({ tenant: t.slug });
-      if (!outcome.signed && outcome.reason === 'sign-failed') {
+      if (!outcome.signed && (outcome.reason === 'sign-failed' || outcome.reason === 'images-failed')) {
         this.o.log.warn({ ...about, tenant: t.slug, detail: outcome.detail }, 'signature could not be inserted; the message went out unsigned');
       }
       if (outcome.signed && sender) void this.o.usage?.record(t.id, t.slug, sender);

@@ -104,6 +104,17 @@ export const HELPERS: Readonly<Record<string, readonly [Helper, number, number]>
   or: [(...a: unknown[]) => params(a).some((v) => !isEmpty(v)), 2, 8],
   not: [(...a: unknown[]) => isEmpty(params(a)[0]), 1, 1],
   year: [(...a: unknown[]) => String(nowOf(a).getUTCFullYear()), 0, 1],
+  // {{image "logo.png"}}: the address of an image under images/, `cid:…` when the rule embeds
+  // images, the tenant's base URL when it hosts them; the policy supplies the resolver
+  image: [
+    (...a: unknown[]) => {
+      const root = (options(a).data as { root?: { images?: unknown } } | undefined)?.root;
+      const resolve = root?.images;
+      return typeof resolve === 'function' ? str((resolve as (name: string) => unknown)(str(params(a)[0]))) : '';
+    },
+    1,
+    1,
+  ],
   date: [
     (...a: unknown[]) => {
       const p = params(a);

@@ -6,7 +6,7 @@ import { compileTemplate, type RenderFunction, type TemplateContext } from './te
 import { htmlToText } from './text.ts';
 
 export { analyzeTemplate, compileTemplate, TemplateCompileError, editDistance, closestName } from './template.ts';
-export type { TemplateAnalysis, TemplateProblem, TemplateVariable, TemplateKind, TemplateContext, RenderFunction } from './template.ts';
+export type { TemplateAnalysis, TemplateImageReference, TemplateProblem, TemplateVariable, TemplateKind, TemplateContext, RenderFunction } from './template.ts';
 export { htmlToText, decodeEntities } from './text.ts';
 export { HELPERS, HELPER_NAMES, formatPhone, telUri, safeUrl, formatDate } from './helpers.ts';
 

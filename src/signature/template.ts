@@ -23,8 +23,17 @@ export interface TemplateVariable {
   readonly col: number;
 }
 
+/** An `{{image "name"}}` call: which image, and where. */
+export interface TemplateImageReference {
+  readonly name: string;
+  readonly line: number;
+  readonly col: number;
+}
+
 export interface TemplateAnalysis {
   readonly problems: readonly TemplateProblem[];
+  /** Every `{{image "…"}}` call, in order (the config loader checks that each image exists). */
+  readonly images?: readonly TemplateImageReference[];
   /** Worth fixing, not fatal (e.g. a URL attribute filled without the `url` helper). */
   readonly warnings: readonly TemplateProblem[];
   readonly userAttributes: readonly TemplateVariable[];
@@ -218,6 +227,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
   const problems: TemplateProblem[] = [];
   const warnings: TemplateProblem[] = [];
   const userAttributes: TemplateVariable[] = [];
+  const images: TemplateImageReference[] = [];
   let wholeUser = false;
   // The last bit of literal HTML before a mustache: an href/src attribute just opened?
   let urlAttribute = false;
@@ -299,6 +309,12 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
         }
       }
       if (hashPairs.length > 0) problem(node, 'template-syntax', `helper '${name}' takes no key=value arguments`);
+      if (name === 'image' && params.length === 1) {
+        // the image must be known when the config is validated: a literal name, not a value
+        const param = params[0]!;
+        if (param.type === 'StringLiteral') images.push({ name: (param as hbs.AST.StringLiteral).value, ...at(param) });
+        else problem(param, 'template-image-name', `'image' takes the file name of an image under images/ in quotes, e.g. {{image "logo.png"}}`);
+      }
     } else if (isBlock) {
       problem(p, 'template-syntax', `sections on a value ({{#${p.original}}}) are not supported: use {{#if ${p.original}}}…{{/if}}`);
       checkPath(p, scoped);
@@ -373,7 +389,7 @@ export function analyzeTemplate(source: string, kind: TemplateKind): TemplateAna
     throw err;
   }
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
-  return { problems, warnings, userAttributes, ...(wholeUser ? { wholeUser } : {}), ...(problems.length === 0 ? { ast } : {}) };
+  return { problems, warnings, userAttributes, ...(images.length > 0 ? { images } : {}), ...(wholeUser ? { wholeUser } : {}), ...(problems.length === 0 ? { ast } : {}) };
 }
 
 /** What a compiled template is given. */
@@ -382,6 +398,8 @@ export interface TemplateContext {
   readonly tenant: { readonly name: string; readonly domains: readonly string[] };
   /** The policy passes the start of the current UTC day: output changes at most daily. */
   readonly now: Date;
+  /** What `{{image "name"}}` becomes (absent: an empty string). */
+  readonly images?: (name: string) => string;
 }
 
 export type RenderFunction = (context: TemplateContext) => string;

@@ -46,6 +46,16 @@ describe('offlineChooser', () => {
     assert.equal(state.tenant?.tenant.slug, 'contoso');
   });
 
+  it('passes the Sender header and the message type on to the policy', () => {
+    const { policy, requests } = fakePolicy();
+    offlineChooser(policy, { now: new Date(0) })(headers('From: Support <support@contoso.com>\r\nSender: Alice <alice@contoso.com>\r\nTo: bob@x.org\r\nSubject: AW: hi\r\n'));
+    assert.deepEqual(requests[0]!.senderHeader, { address: 'alice@contoso.com', name: 'Alice' });
+    assert.equal(requests[0]!.messageType, 'reply');
+    offlineChooser(policy, { now: new Date(0) })(H);
+    assert.equal(requests[1]!.senderHeader, undefined);
+    assert.equal(requests[1]!.messageType, 'new');
+  });
+
   it('--from/--to override the headers (display names accepted)', () => {
     const { policy, requests } = fakePolicy();
     offlineChooser(policy, { sender: 'Bob <BOB@contoso.com>', recipients: ['nobody@x.org'] })(H);

@@ -268,3 +268,58 @@ export function verifyOutput(input: Buffer, out: Buffer, outcome: SignOutcome): 
   });
   return result;
 }
+
+// ---------------------------------------------------------------- signature images, HTML twins
+
+/**
+ * The output with what signing added around the signed parts taken away again: each
+ * multipart/related or multipart/alternative the signer made (its boundary starts with
+ * `=_sigops-`) replaced by its first child, and the image parts with the given Content-IDs
+ * removed from the related multiparts they were appended to. What is left must pass
+ * verifyOutput against the input: the rest of the message went through as it came.
+ */
+export function withoutAddedStructure(input: Buffer, out: Buffer, contentIds: readonly string[]): Buffer {
+  let s = out.toString('latin1');
+  const inputHasVersion = /(^|\n)mime-version:/i.test(input.toString('latin1').split(/\r?\n\r?\n/)[0] ?? '');
+  for (;;) {
+    const m = /(^|\n)(Content-Type: multipart\/(?:related|alternative);[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*?boundary="(=_sigops-[a-z]+-[0-9a-f]+)"\r?\n)/.exec(s);
+    if (!m) break;
+    const hs = m.index + m[1]!.length;
+    const ctEnd = hs + m[2]!.length;
+    const boundary = m[3]!;
+    const eol = m[2]!.endsWith('\r\n') ? '\r\n' : '\n';
+    const open = s.indexOf(`--${boundary}${eol}`, ctEnd);
+    const cs = open + boundary.length + 2 + eol.length;
+    const ce = s.indexOf(`${eol}--${boundary}`, cs);
+    const closeLine = `--${boundary}--${eol}`;
+    const closeEnd = s.indexOf(closeLine, ce) + closeLine.length;
+    const child = s.slice(cs, ce);
+    const headEnd = s.search(/\r?\n\r?\n/);
+    if (hs < headEnd) {
+      // the top-level header block: our Content-Type (and MIME-Version, if we added it) out, the inner part's fields in
+      let before = s.slice(0, hs);
+      if (!inputHasVersion) before = before.replace(new RegExp(`MIME-Version: 1\\.0${eol}$`), '');
+      const blank = child.indexOf(`${eol}`) === 0 ? 0 : child.indexOf(`${eol}${eol}`) + eol.length;
+      const childHeaders = child.slice(0, blank);
+      const childBody = child.slice(blank + eol.length);
+      const topRest = s.slice(ctEnd, headEnd + eol.length);
+      s = before + topRest + childHeaders + eol + childBody;
+    } else {
+      s = s.slice(0, hs) + child + eol + s.slice(closeEnd);
+    }
+  }
+  for (const id of contentIds) {
+    const esc = id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    s = s.replace(new RegExp(`(^|\\n)--[^\\r\\n]+\\r?\\nContent-Type: image/[a-z]+; name="[^"]*"\\r?\\nContent-Transfer-Encoding: base64\\r?\\nContent-ID: <${esc}>\\r?\\n[^\\r\\n]+\\r?\\n\\r?\\n[A-Za-z0-9+/=\\r\\n]*?(?=--)`, 'g'), (all, lead: string) => lead);
+  }
+  return Buffer.from(s, 'latin1');
+}
+
+/** Every part of a tree, leaves and multiparts, depth first. */
+export function allNodes(n: Node): Node[] {
+  return [n, ...(n.children ?? []).flatMap(allNodes)];
+}
+
+export function headerOf(n: Node, name: string): string | undefined {
+  return header(n, name);
+}

@@ -145,6 +145,16 @@ describe('fail open: the signature fails, the mail goes out', () => {
     assert.match(text, /NEWEST-REPLY-TEXT[\s\S]*QUOTED-THREAD-TEXT/, 'the message itself is whole');
   });
 
+  it('adding the signature\'s images fails: the original message, unsigned, images-failed', async () => {
+    // image bytes that cannot be read stand for any exception while the new MIME structure is written
+    const data = new Proxy(new Uint8Array(8), { get: (t, k) => { if (k === 'buffer') throw new Error('image unreadable'); return Reflect.get(t, k) as unknown; } });
+    const images = [{ contentId: '00.logo.png@sigops', name: 'logo.png', mime: 'image/png' as const, data }];
+    const policy = deciding(() => ({ kind: 'sign', rule: 'default', placement: 'reply', blocks: { html: '<p>SIG <img src="cid:00.logo.png@sigops"></p>', text: '-- SIG ', images } }));
+    const text = await deliveredUnsigned(policy, 'images-failed', { raw: replyMessage() });
+    assert.match(text, /NEWEST-REPLY-TEXT[\s\S]*QUOTED-THREAD-TEXT/, 'the message itself is whole');
+    assert.doesNotMatch(text, /@sigops/);
+  });
+
   it('the signing worker fails and so does signing on the event loop: unsigned, sign-failed', async () => {
     const failingWorker: PartSigner = { minBytes: 1, sign: async (_p: readonly HeldPart[]): Promise<PartsResult> => { throw new Error('worker died'); } };
     const policy = deciding(() => ({ kind: 'sign', rule: 'default', placement: 'reply', blocks: explodingBlocks() }));

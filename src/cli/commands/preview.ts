@@ -72,7 +72,12 @@ Examples:
         return;
       }
       process.stderr.write(`tenant ${tenant.tenant.slug}, rule '${decision.rule}', placement ${decision.placement}\n`);
-      const body = opts.format === 'html' ? decision.blocks.html : decision.blocks.text;
+      const images = decision.blocks.images ?? [];
+      if (images.length > 0) process.stderr.write(`embedded images: ${images.map((i) => i.name).join(', ')} (shown here as data: URLs; in mail as cid: parts)\n`);
+      // cid: means nothing to a browser: the preview carries the images themselves
+      let html = decision.blocks.html;
+      for (const i of images) html = html.split(`cid:${i.contentId}`).join(`data:${i.mime};base64,${Buffer.from(i.data).toString('base64')}`);
+      const body = opts.format === 'html' ? html : decision.blocks.text;
       process.stdout.write(body.endsWith('\n') ? body : `${body}\n`);
     });
 }

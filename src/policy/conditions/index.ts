@@ -7,9 +7,11 @@ import type { Rule, RuleConditions } from '../../model/index.ts';
 import { attributes } from './attributes.ts';
 import { between } from './between.ts';
 import { memberOf } from './member-of.ts';
+import { messageType } from './message-type.ts';
 import { recipientDomains } from './recipient-domains.ts';
 import { recipients } from './recipients.ts';
 import { senders } from './senders.ts';
+import { sentAs } from './sent-as.ts';
 import type { Condition, MatchCost, MessageSample, MessageTest, RuleCheckContext } from './types.ts';
 import { mapping } from './values.ts';
 
@@ -147,6 +149,6 @@ export class ConditionRegistry {
 }
 
 /** sigops' rule conditions. Their order is the one error messages list them in. */
-export const CONDITIONS = ConditionRegistry.of(senders, memberOf, recipients, recipientDomains, between, attributes);
+export const CONDITIONS = ConditionRegistry.of(senders, memberOf, recipients, recipientDomains, between, messageType, sentAs, attributes);
 
-export { attributes, between, memberOf, recipientDomains, recipients, senders };
+export { attributes, between, memberOf, messageType, recipientDomains, recipients, senders, sentAs };

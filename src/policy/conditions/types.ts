@@ -3,7 +3,16 @@
 // into a test on a message and sampled for the Action's preview. The config loader, decide()
 // and the preview only iterate over the registry of these modules (index.ts).
 import type { DirectoryUser, Rule, Tenant } from '../../model/index.ts';
+import type { MessageType } from '../message-type.ts';
 import type { Mailbox } from '../types.ts';
+
+/**
+ * How the message relates to the mailbox it is signed for: `self`, the signer's own user
+ * mailbox (any of its addresses); `shared`, sent as a shared (or room, equipment) mailbox, whose
+ * entry signs; `onBehalf`, a delegate sending on behalf of the From mailbox (Sender header),
+ * signed for the delegate.
+ */
+export type SentAs = 'self' | 'shared' | 'onBehalf';
 
 /** 1-based line and column in the tenant file. */
 export interface Position {
@@ -18,8 +27,16 @@ export interface Position {
 export interface MessageFacts {
   /** Envelope sender, lower-case. */
   readonly sender: string;
-  /** The sender's directory entry (by envelope sender, else by From address), if any. */
+  /**
+   * The directory entry the message is signed for, if any: the Sender header's (sent on
+   * behalf), else the From address's, else the envelope sender's (docs/config.md, "Whom a
+   * message is signed for").
+   */
   readonly user: DirectoryUser | undefined;
+  /** How it was sent: as the signer's own mailbox, as a shared mailbox, on behalf of another. */
+  readonly sentAs: SentAs;
+  /** New, a reply or a forward, from the header block. */
+  readonly messageType: MessageType;
   /** The From header as the request gave it. */
   readonly from: Mailbox | undefined;
   /** Lower-case domain of each envelope recipient, in order. */
@@ -77,6 +94,10 @@ export interface MessageSample {
   readonly date: Date;
   /** Senders (lower-case) to try first. */
   readonly preferredSenders: readonly string[];
+  /** The message type to show (absent: new). */
+  readonly messageType?: MessageType;
+  /** How the sample is sent (absent: as the user's own mailbox). */
+  readonly sentAs?: SentAs;
 }
 
 /**

@@ -16,7 +16,7 @@ test('attributes: the keys no other condition claims, with valid attribute names
 test('attributes: an unknown attribute is an error at its key, listing the conditions and a close name', () => {
   assert.deepEqual(checkWhen({ departement: ['Sales'], recipients: 'external' }), [{
     severity: 'error', code: 'unknown-attribute', at: ':departement',
-    message: "rule 'r': 'departement' is neither a condition (senders, memberOf, recipients, recipientDomains, between) nor a directory attribute (did you mean 'department'?); fix the key or add the attribute to the directory",
+    message: "rule 'r': 'departement' is neither a condition (senders, memberOf, recipients, recipientDomains, between, messageType, sentAs) nor a directory attribute (did you mean 'department'?); fix the key or add the attribute to the directory",
   }]);
   assert.deepEqual(checkWhen({ costCenter: ['1'] }, { attributes: ['costCenter'] }), []);
 });

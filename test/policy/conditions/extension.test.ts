@@ -67,7 +67,7 @@ test("the new condition's check reports with file:line:col; unregistered, its ke
     const plain = await loadConfigRepo(dir);
     assert.ok(!plain.ok);
     assert.deepEqual(plain.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.code}`), [`tenants/contoso.yaml:${line}:7 unknown-attribute`]);
-    assert.match(plain.errors[0]!.message, /'weekdays' is neither a condition \(senders, memberOf, recipients, recipientDomains, between\)/);
+    assert.match(plain.errors[0]!.message, /'weekdays' is neither a condition \(senders, memberOf, recipients, recipientDomains, between, messageType, sentAs\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,8 +2,9 @@
 // reports, and per-message facts, so that each condition module can be tested on its own.
 import type { DirectoryUser, Rule, Tenant } from '../../../src/model/index.ts';
 import {
-  CONDITIONS, type ConditionRegistry, type DirectoryFacts, type MessageFacts, type Position, type RuleCheckContext,
+  CONDITIONS, type ConditionRegistry, type DirectoryFacts, type MessageFacts, type Position, type RuleCheckContext, type SentAs,
 } from '../../../src/policy/conditions/index.ts';
+import type { MessageType } from '../../../src/policy/message-type.ts';
 
 export const TENANT: Tenant = {
   slug: 'contoso',
@@ -74,13 +75,18 @@ export const ALICE: DirectoryUser = {
 };
 
 /** Facts about a message; recipients are classified against TENANT's domains. */
-export function message(facts: { sender?: string; user?: DirectoryUser; from?: { address: string; name?: string }; recipients?: string[]; now?: string } = {}): MessageFacts {
+export function message(facts: {
+  sender?: string; user?: DirectoryUser; from?: { address: string; name?: string }; recipients?: string[]; now?: string;
+  messageType?: MessageType; sentAs?: SentAs;
+} = {}): MessageFacts {
   const recipients = facts.recipients ?? ['x@example.org'];
   const domains = recipients.map((r) => r.slice(r.lastIndexOf('@') + 1).toLowerCase());
   const internal = domains.filter((d) => TENANT.domains.includes(d)).length;
   return {
     sender: facts.sender ?? 'alice@contoso.com',
     user: facts.user,
+    sentAs: facts.sentAs ?? 'self',
+    messageType: facts.messageType ?? 'new',
     from: facts.from,
     recipientDomains: domains,
     allInternal: domains.length > 0 && internal === domains.length,

@@ -10,7 +10,7 @@ import {
 const conditionSchema = (SCHEMAS.tenant as { $defs: { condition: { properties: Record<string, unknown>; patternProperties: Record<string, unknown> } } }).$defs.condition;
 
 test('the conditions, in the order messages list them', () => {
-  assert.deepEqual(CONDITIONS.keys, ['senders', 'memberOf', 'recipients', 'recipientDomains', 'between']);
+  assert.deepEqual(CONDITIONS.keys, ['senders', 'memberOf', 'recipients', 'recipientDomains', 'between', 'messageType', 'sentAs']);
 });
 
 test('every condition has its entry in the tenant schema, and the attribute pattern leaves their keys alone', () => {
@@ -24,17 +24,17 @@ test('every condition has its entry in the tenant schema, and the attribute patt
 test('a whole when: read into one record keyed by condition; no when: is no condition at all', () => {
   const when = CONDITIONS.read({
     department: ['Sales'], memberOf: 'Sales@contoso.com', recipients: 'external', recipientDomains: ['Fabrikam.com'],
-    between: { from: '2026-12-01', until: '2027-01-06' }, senders: ['A@contoso.com'],
+    between: { from: '2026-12-01', until: '2027-01-06' }, senders: ['A@contoso.com'], messageType: ['reply', 'forward'], sentAs: 'onBehalf',
   });
   assert.deepEqual(JSON.parse(JSON.stringify(when)), {
     senders: ['a@contoso.com'], memberOf: ['sales@contoso.com'], recipients: 'external', recipientDomains: ['fabrikam.com'],
-    between: { from: '2026-12-01', until: '2027-01-06' }, attributes: { department: ['Sales'] },
+    between: { from: '2026-12-01', until: '2027-01-06' }, messageType: ['reply', 'forward'], sentAs: ['onBehalf'], attributes: { department: ['Sales'] },
   });
   assert.deepEqual(CONDITIONS.read(undefined), {});
   assert.equal(CONDITIONS.constrains({}), false);
   assert.deepEqual(CONDITIONS.compile({}), []);
   assert.equal(CONDITIONS.constrains(when), true);
-  assert.equal(CONDITIONS.compile(when).length, 6);
+  assert.equal(CONDITIONS.compile(when).length, 8);
 });
 
 test('each condition module names its key once; one condition at most claims the other keys', () => {
@@ -52,6 +52,6 @@ test("a rule's tests run cheapest first, ties in registry order, and stop at the
   });
   const registry = ConditionRegistry.of(probe('loop', 4, true), probe('lookup', 2, true), probe('field', 1, true), probe('other', 2, false));
   const tests = registry.compile(registry.read({ loop: 1, lookup: 1, field: 1, other: 1 }));
-  assert.equal(tests.every((t) => t({ sender: 'a@b.c', user: undefined, from: undefined, recipientDomains: [], allInternal: false, anyExternal: true, now: 0 })), false);
+  assert.equal(tests.every((t) => t({ sender: 'a@b.c', user: undefined, sentAs: 'self', messageType: 'new', from: undefined, recipientDomains: [], allInternal: false, anyExternal: true, now: 0 })), false);
   assert.deepEqual(calls, ['field', 'lookup', 'other']);
 });
