@@ -67,10 +67,12 @@ export interface FakeGitHub {
   readonly contents: Map<string, string>;
   /** Branch refs of the Git database: branch name → commit sha. */
   readonly branches: Map<string, string>;
-  /** A commit on `branch` holding exactly `files` (path → text), parent the branch's head; its sha. */
-  commitFiles(branch: string, files: Record<string, string>, message?: string): string;
+  /** A commit on `branch` holding exactly `files` (path → text, or bytes for binary files), parent the branch's head; its sha. */
+  commitFiles(branch: string, files: Record<string, string | Buffer>, message?: string): string;
   /** The files of a commit (path → text). */
   filesAt(commitSha: string): Map<string, string>;
+  /** The files of a commit as stored (path → bytes): images survive. */
+  bytesAt(commitSha: string): Map<string, Buffer>;
   commit(sha: string): FakeCommit | undefined;
   addPullRequest(pr: Partial<FakePullRequest> & { number: number }): FakePullRequest;
   addComment(issue: number, body: string, user?: string): FakeComment;
@@ -550,6 +552,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const bytesAt = (commitSha: string): Map<string, Buffer> => {
+    const c = commits.get(commitSha);
+    const t = c ? trees.get(c.tree) : undefined;
+    if (!t) throw new Error(`fake GitHub: no commit ${commitSha}`);
+    return new Map([...t].map(([path, sha]) => [path, blobs.get(sha)!]));
+  };
   return {
     url: base,
     owner,
@@ -562,7 +570,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     commitFiles(branch, files, message = 'seed') {
       const entries = new Map<string, string>();
       for (const [path, text] of Object.entries(files)) {
-        const bytes = Buffer.from(text, 'utf8');
+        const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
         const sha = gitBlobSha(bytes);
         blobs.set(sha, bytes);
         entries.set(path, sha);
@@ -573,11 +581,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return c.sha;
     },
     filesAt(commitSha) {
-      const c = commits.get(commitSha);
-      const t = c ? trees.get(c.tree) : undefined;
-      if (!t) throw new Error(`fake GitHub: no commit ${commitSha}`);
-      return new Map([...t].map(([path, sha]) => [path, blobs.get(sha)!.toString('utf8')]));
+      return new Map([...bytesAt(commitSha)].map(([path, bytes]) => [path, bytes.toString('utf8')]));
     },
+    bytesAt,
     commit: (sha) => commits.get(sha),
     addPullRequest(pr) {
       const full: FakePullRequest = {

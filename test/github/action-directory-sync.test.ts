@@ -36,17 +36,17 @@ describe('action: directory-sync', () => {
   let h: GraphHarness;
   let gh: FakeGitHub;
   let workspace: string;
-  let mainFiles: Record<string, string>;
+  let mainFiles: Record<string, Buffer>;
   let runs = 0;
 
   /** Every file of the config checkout, by repository path. */
-  const filesOf = (dir: string): Record<string, string> => {
-    const out: Record<string, string> = {};
+  const filesOf = (dir: string): Record<string, Buffer> => {
+    const out: Record<string, Buffer> = {};
     const walk = (d: string): void => {
       for (const name of readdirSync(d)) {
         const p = join(d, name);
         if (statSync(p).isDirectory()) walk(p);
-        else out[relative(workspace, p).split(sep).join('/')] = readFileSync(p, 'utf8');
+        else out[relative(workspace, p).split(sep).join('/')] = readFileSync(p);
       }
     };
     walk(dir);
@@ -57,7 +57,7 @@ describe('action: directory-sync', () => {
   const checkout = (): string => {
     rmSync(join(workspace, 'config'), { recursive: true, force: true });
     const head = gh.branches.get('main')!;
-    for (const [path, text] of gh.filesAt(head)) {
+    for (const [path, text] of gh.bytesAt(head)) {
       const p = join(workspace, ...path.split('/'));
       mkdirSync(join(p, '..'), { recursive: true });
       writeFileSync(p, text);
@@ -197,7 +197,7 @@ describe('action: directory-sync', () => {
   test('after the merge, a change opens a fresh pull request on the new main; no change closes a stale one', async () => {
     // The reviewer merges: main now holds the branch's snapshot.
     const pr = openPulls()[0]!;
-    gh.commitFiles('main', Object.fromEntries(gh.filesAt(gh.branches.get(BRANCH)!)), `Merge pull request #${pr.number}`);
+    gh.commitFiles('main', Object.fromEntries(gh.bytesAt(gh.branches.get(BRANCH)!)), `Merge pull request #${pr.number}`);
     pr.state = 'closed';
     pr.merged_at = '2026-11-21T08:00:00Z';
 
