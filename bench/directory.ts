@@ -457,8 +457,7 @@ senders drawn at random from the whole directory, half of them upper-case. The s
 starting Node and loading the config (with the previous snapshot, on nightly runs); the waits
 the throttling asks for are in both the sync's and the baseline's time. Wall-clock times move with
 whatever else runs on the machine (see the load average); the CPU times and the ratios hold.
-The fake serves every user's \`proxyAddresses\` when asked; they reach the snapshot as aliases
-once the sync reads them.
+Every user's \`proxyAddresses\` reach the snapshot as \`aliases\` and the relay's look-up map.
 
 Reproduce: \`npm run bench:directory\` (add \`-- --write\` to update this file).
 `;
